@@ -1,0 +1,93 @@
+"""The latent-space conventions shared by the trainer and the app (numpy only).
+
+One source of truth: the trainer draws its sample-grid latents with these
+functions, the exporter records the constants in the model's JSON, and the app
+uses the same functions, so "seed 42" is the same face everywhere.
+"""
+from __future__ import annotations
+
+import math
+from typing import Iterable, Sequence
+
+import numpy as np
+
+NZ = 100  # latent size of the shipped models (the DCGAN papers' choice)
+SEED_MIN, SEED_MAX = 0, 2**32 - 1  # what numpy.random.RandomState accepts
+PIXEL_RANGE = (-1.0, 1.0)  # generator output range (Tanh)
+SEED_CONVENTION = "z = numpy.random.RandomState(seed).standard_normal(nz).astype(float32)"
+METHODS = ("slerp", "lerp")
+
+
+class SeedError(ValueError):
+    """A seed that is not a whole number in [SEED_MIN, SEED_MAX]."""
+
+
+def check_seed(seed: object) -> int:
+    """Return `seed` as an int, or raise SeedError with a message a person can act on."""
+    if isinstance(seed, bool):
+        raise SeedError(f"seed must be a whole number, not {seed!r}")
+    if isinstance(seed, str):
+        text = seed.strip()
+        try:
+            seed = int(text)
+        except ValueError:
+            raise SeedError(f"seed must be a whole number from {SEED_MIN} to {SEED_MAX}, got {text[:40]!r}") from None
+    if isinstance(seed, float):
+        if not math.isfinite(seed) or seed != int(seed):
+            raise SeedError(f"seed must be a whole number, got {seed!r}")
+        seed = int(seed)
+    if isinstance(seed, np.integer):
+        seed = int(seed)
+    if not isinstance(seed, int):
+        raise SeedError(f"seed must be a whole number, got {type(seed).__name__}")
+    if not SEED_MIN <= seed <= SEED_MAX:
+        raise SeedError(f"seed must be from {SEED_MIN} to {SEED_MAX}, got {seed}")
+    return seed
+
+
+def seed_to_z(seed: int, nz: int = NZ) -> np.ndarray:
+    """The latent vector of one seed: a frozen numpy stream, identical across numpy versions."""
+    return np.random.RandomState(check_seed(seed)).standard_normal(nz).astype(np.float32)
+
+
+def seeds_to_z(seeds: Iterable[int], nz: int = NZ) -> np.ndarray:
+    """Stack the latents of several seeds into a [len(seeds), nz] float32 array."""
+    rows = [seed_to_z(s, nz) for s in seeds]
+    return np.stack(rows) if rows else np.zeros((0, nz), np.float32)
+
+
+def lerp(a: np.ndarray, b: np.ndarray, t: float | np.ndarray) -> np.ndarray:
+    """Straight line between two latents."""
+    t = np.asarray(t, np.float32)[..., None]
+    return ((1 - t) * a + t * b).astype(np.float32)
+
+
+def slerp(a: np.ndarray, b: np.ndarray, t: float | np.ndarray) -> np.ndarray:
+    """Great-circle path: keeps the norm of z typical (a straight line through a
+    Gaussian's middle passes through unusually short latents, which look washed out)."""
+    t = np.asarray(t, np.float32)[..., None]
+    na, nb = np.linalg.norm(a), np.linalg.norm(b)
+    cos = float(np.clip(np.dot(a / na, b / nb), -1.0, 1.0))
+    omega = math.acos(cos)
+    if omega < 1e-6:  # (almost) the same direction
+        return lerp(a, b, t[..., 0])
+    s = math.sin(omega)
+    return (np.sin((1 - t) * omega) / s * a + np.sin(t * omega) / s * b).astype(np.float32)
+
+
+def interpolate(a: np.ndarray, b: np.ndarray, ts: Sequence[float] | np.ndarray, method: str = "slerp") -> np.ndarray:
+    """Latents along the path a → b at each t (endpoints exactly a and b)."""
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
+    ts = np.asarray(ts, np.float32)
+    out = (slerp if method == "slerp" else lerp)(a, b, ts)
+    out[ts == 0] = a  # exact endpoints, so frame 0 is pixel-identical to the seed's own face
+    out[ts == 1] = b
+    return out
+
+
+def to_uint8(images: np.ndarray) -> np.ndarray:
+    """Generator output [B, 3, H, W] in PIXEL_RANGE → [B, H, W, 3] uint8."""
+    lo, hi = PIXEL_RANGE
+    x = (np.asarray(images, np.float32) - lo) * (255.0 / (hi - lo))
+    return np.clip(np.rint(x), 0, 255).astype(np.uint8).transpose(0, 2, 3, 1)

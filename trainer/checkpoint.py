@@ -1,0 +1,61 @@
+"""Checkpoint files: written atomically, read without unpickling arbitrary objects."""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+
+FILENAME = "checkpoint.pt"
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint that is missing, truncated or not ours."""
+
+
+def resolve(path: str | Path) -> Path:
+    """A run folder or a checkpoint file → the checkpoint file."""
+    path = Path(path).expanduser()
+    return path / FILENAME if path.is_dir() else path
+
+
+def save(state: dict[str, Any], path: str | Path) -> None:
+    """Write to a temp file in the same folder, fsync, then rename over the old one:
+    a kill at any moment leaves either the old or the new checkpoint, never half of one."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            torch.save(state, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    try:  # make the rename itself durable
+        dfd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dfd)
+        finally:
+            os.close(dfd)
+    except OSError:
+        pass
+
+
+def load(path: str | Path) -> dict[str, Any]:
+    """Load with weights_only=True (tensors and plain containers only)."""
+    path = resolve(path)
+    if not path.is_file():
+        raise CheckpointError(f"{path}: no checkpoint there")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:  # truncated zip, garbage bytes, or a pickle with foreign objects
+        first = str(e).strip().splitlines()[0][:160] if str(e).strip() else type(e).__name__
+        raise CheckpointError(f"{path}: not a readable checkpoint ({first})") from None
+    if not isinstance(state, dict) or "generator" not in state or "config" not in state:
+        raise CheckpointError(f"{path}: not a checkpoint written by trainer.train")
+    return state

@@ -1,0 +1,144 @@
+"""Export a trained generator to ONNX for the app.
+
+    python -m trainer.export --checkpoint runs/anime --out exported/generator.onnx
+
+Writes generator.onnx (input "z" [batch, nz] → output "image" [batch, 3, H, W]
+in [-1, 1], BatchNorm folded), generator.json (the conventions the app relies
+on, plus a training summary) and generator.directions.npy (SeFa latent
+directions), then checks the ONNX file against PyTorch in onnxruntime.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from demo.latents import PIXEL_RANGE, SEED_CONVENTION, SEED_MAX, SEED_MIN, seeds_to_z
+from trainer import checkpoint
+from trainer.model import FoldedGenerator, Generator
+
+PARITY_TOL = 1e-4
+N_DIRECTIONS = 8
+
+
+class ExportError(RuntimeError):
+    """The exported file does not reproduce the PyTorch generator."""
+
+
+def generator_from_checkpoint(state: dict, use_ema: bool = True) -> tuple[Generator, str]:
+    cfg = state["config"]
+    g = Generator(cfg["nz"], cfg["ngf"], cfg["image_size"])
+    which = "ema" if use_ema and state.get("ema") is not None else "generator"
+    g.load_state_dict(state[which])
+    return g.eval(), which
+
+
+def sefa_directions(folded: FoldedGenerator, k: int = N_DIRECTIONS) -> tuple[np.ndarray, np.ndarray]:
+    """Closed-form factorisation (Shen & Zhou 2021): the directions in z that the
+    first layer amplifies most are the top eigenvectors of W·Wᵀ, W = first
+    ConvTranspose weight reshaped to [nz, rest]. Returns (directions [k, nz], eigenvalues)."""
+    w = folded.main[0].weight.detach().double().reshape(folded.main[0].weight.shape[0], -1)
+    vals, vecs = torch.linalg.eigh(w @ w.T)
+    order = torch.argsort(vals, descending=True)[:k]
+    dirs = vecs[:, order].T
+    dirs = dirs * torch.sign(dirs.sum(dim=1, keepdim=True) + 1e-12)  # a fixed sign, for stable slider meaning
+    return dirs.float().numpy(), vals[order].float().numpy()
+
+
+def export(ckpt_path: str | Path, out: str | Path, use_ema: bool = True, opset: int = 17,
+           extra: dict | None = None) -> dict:
+    """Export, verify, and write the metadata; returns the metadata dict."""
+    state = checkpoint.load(ckpt_path)
+    g, which = generator_from_checkpoint(state, use_ema)
+    folded = FoldedGenerator(g).eval()
+    cfg = state["config"]
+    nz, size = cfg["nz"], cfg["image_size"]
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".tmp")
+    torch.onnx.export(folded, (torch.zeros(2, nz),), str(tmp), dynamo=False, opset_version=opset,
+                      input_names=["z"], output_names=["image"],
+                      dynamic_axes={"z": {0: "batch"}, "image": {0: "batch"}})
+    check_parity(g, tmp, nz)
+    tmp.replace(out)
+
+    dirs, eigvals = sefa_directions(folded)
+    dir_path = out.with_suffix(".directions.npy")
+    np.save(dir_path, dirs)
+    meta = {
+        "format": "anime-face-generator/1",
+        "onnx": out.name,
+        "sha256": hashlib.sha256(out.read_bytes()).hexdigest(),
+        "input": {"name": "z", "shape": ["batch", nz]},
+        "output": {"name": "image", "shape": ["batch", 3, size, size]},
+        "nz": nz,
+        "image_size": size,
+        "pixel_range": list(PIXEL_RANGE),
+        "seed_convention": SEED_CONVENTION,
+        "seed_range": [SEED_MIN, SEED_MAX],
+        "directions": {"file": dir_path.name, "method": "SeFa (eigenvectors of W·Wᵀ, first layer, BN folded)",
+                       "eigenvalues": [round(float(v), 4) for v in eigvals]},
+        "training": {
+            "data": Path(str(cfg.get("data", ""))).name,
+            "num_images": state.get("num_images"),
+            "epochs": state["epoch"] + state["batch_in_epoch"] / max(1, state.get("num_images", 1) // cfg["batch_size"]),
+            "steps": state["step"],
+            "train_minutes": round(state.get("train_seconds", 0.0) / 60, 1),
+            "weights": which,
+            "options": {k: v for k, v in cfg.items() if k not in ("data", "out")},
+            "checkpoint_saved_at": state.get("saved_at"),
+        },
+        "exported_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "torch": torch.__version__,
+        "opset": opset,
+    }
+    if extra:
+        meta.update(extra)
+    out.with_suffix(".json").write_text(json.dumps(meta, indent=2) + "\n")
+    return meta
+
+
+def check_parity(g: Generator, onnx_path: Path, nz: int, seeds: range = range(16)) -> float:
+    """Run the ONNX file in onnxruntime on a batch of seeds and compare with the
+    unfolded PyTorch generator; raise ExportError past PARITY_TOL."""
+    import onnxruntime as ort
+
+    z = seeds_to_z(seeds, nz)
+    with torch.no_grad():
+        ref = g(torch.from_numpy(z)).numpy()
+    sess = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
+    got = sess.run(["image"], {"z": z})[0]
+    diff = float(np.abs(got - ref).max())
+    if not diff <= PARITY_TOL:
+        raise ExportError(f"{onnx_path}: onnxruntime differs from PyTorch by {diff:.2e} (> {PARITY_TOL:g})")
+    return diff
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m trainer.export", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--checkpoint", required=True, help="run folder or checkpoint .pt file")
+    p.add_argument("--out", default="exported/generator.onnx", help="ONNX file to write (default %(default)s)")
+    p.add_argument("--no-ema", action="store_true", help="export the raw generator even if an EMA copy exists")
+    p.add_argument("--opset", type=int, default=17, help="ONNX opset (default %(default)s)")
+    p.add_argument("--fid", help="JSON line printed by ../shared/tools/fid.py, recorded in the metadata")
+    a = p.parse_args(argv)
+    try:
+        extra = {"evaluation": json.loads(a.fid)} if a.fid else None
+        meta = export(a.checkpoint, a.out, use_ema=not a.no_ema, opset=a.opset, extra=extra)
+    except (checkpoint.CheckpointError, ExportError, json.JSONDecodeError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    print(f"wrote {a.out} ({meta['training']['weights']} weights, step {meta['training']['steps']}); "
+          f"onnxruntime matches PyTorch within {PARITY_TOL:g}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,126 @@
+"""The DCGAN generator and discriminator (Radford et al. 2015), any size 32–128.
+
+Sizes 32/64/128 start from a 4×4 map, 48/96 from 3×3; every block doubles it.
+Channel widths follow the paper: ngf·8 at the smallest map, halving per block
+(capped at ngf·8 for the extra 128 block).
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+SIZES = (32, 48, 64, 96, 128)
+
+
+def _plan(image_size: int) -> tuple[int, int]:
+    """(base map size, number of doubling blocks) for an output size."""
+    if image_size not in SIZES:
+        raise ValueError(f"image size must be one of {SIZES}, got {image_size}")
+    base = 3 if image_size % 3 == 0 else 4
+    return base, int(round(math.log2(image_size // base)))
+
+
+def _mults(blocks: int) -> list[int]:
+    """Channel multipliers of the feature maps, smallest map first: e.g. [8, 4, 2, 1]."""
+    return [min(2 ** (blocks - 1 - i), 8) for i in range(blocks)]
+
+
+class Generator(nn.Module):
+    """z [B, nz] → image [B, 3, S, S] in [-1, 1]."""
+
+    def __init__(self, nz: int = 100, ngf: int = 64, image_size: int = 64):
+        super().__init__()
+        base, blocks = _plan(image_size)
+        m = _mults(blocks)
+        self.nz = nz
+        layers: list[nn.Module] = [
+            nn.ConvTranspose2d(nz, ngf * m[0], base, 1, 0, bias=False),
+            nn.BatchNorm2d(ngf * m[0]),
+            nn.ReLU(True),
+        ]
+        for a, b in zip(m[:-1], m[1:]):
+            layers += [nn.ConvTranspose2d(ngf * a, ngf * b, 4, 2, 1, bias=False), nn.BatchNorm2d(ngf * b), nn.ReLU(True)]
+        layers += [nn.ConvTranspose2d(ngf * m[-1], 3, 4, 2, 1, bias=False), nn.Tanh()]
+        self.main = nn.Sequential(*layers)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.main(z.reshape(z.shape[0], -1, 1, 1))
+
+
+class Discriminator(nn.Module):
+    """image [B, 3, S, S] → one real/fake logit per image.
+
+    With spectral_norm=True every conv is spectrally normalised and BatchNorm is
+    dropped (as in SN-GAN), since SN already bounds D's Lipschitz constant.
+    """
+
+    def __init__(self, ndf: int = 64, image_size: int = 64, spectral_norm: bool = False):
+        super().__init__()
+        base, blocks = _plan(image_size)
+        m = _mults(blocks)[::-1]  # [1, 2, 4, 8]
+        sn = nn.utils.parametrizations.spectral_norm if spectral_norm else (lambda x: x)
+        layers: list[nn.Module] = [sn(nn.Conv2d(3, ndf * m[0], 4, 2, 1, bias=spectral_norm)), nn.LeakyReLU(0.2, True)]
+        for a, b in zip(m[:-1], m[1:]):
+            layers.append(sn(nn.Conv2d(ndf * a, ndf * b, 4, 2, 1, bias=spectral_norm)))
+            if not spectral_norm:
+                layers.append(nn.BatchNorm2d(ndf * b))
+            layers.append(nn.LeakyReLU(0.2, True))
+        layers.append(sn(nn.Conv2d(ndf * m[-1], 1, base, 1, 0, bias=False)))
+        self.main = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.main(x).flatten()
+
+
+def init_weights(module: nn.Module) -> None:
+    """DCGAN init: conv weights N(0, 0.02), BatchNorm scale N(1, 0.02) and shift 0."""
+    for m in module.modules():
+        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
+            w = m.parametrizations.weight.original if hasattr(m, "parametrizations") else m.weight
+            nn.init.normal_(w, 0.0, 0.02)
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+        elif isinstance(m, nn.BatchNorm2d):
+            nn.init.normal_(m.weight, 1.0, 0.02)
+            nn.init.zeros_(m.bias)
+
+
+@torch.no_grad()
+def fold_batchnorm(g: Generator) -> nn.Sequential:
+    """A copy of g.main with each BatchNorm (eval statistics) folded into the
+    ConvTranspose before it: fewer ops at inference and one weight per layer."""
+    out: list[nn.Module] = []
+    mods = list(g.main)
+    i = 0
+    while i < len(mods):
+        mod = mods[i]
+        if isinstance(mod, nn.ConvTranspose2d):
+            conv = nn.ConvTranspose2d(mod.in_channels, mod.out_channels, mod.kernel_size, mod.stride, mod.padding, bias=True)
+            w = mod.weight.detach().clone()
+            b = mod.bias.detach().clone() if mod.bias is not None else torch.zeros(mod.out_channels)
+            if i + 1 < len(mods) and isinstance(mods[i + 1], nn.BatchNorm2d):
+                bn = mods[i + 1]
+                scale = bn.weight / torch.sqrt(bn.running_var + bn.eps)
+                w = w * scale[None, :, None, None]  # ConvTranspose weight is [in, out, k, k]
+                b = (b - bn.running_mean) * scale + bn.bias
+                i += 1
+            conv.weight.copy_(w)
+            conv.bias.copy_(b)
+            out.append(conv)
+        else:
+            out.append(mod)
+        i += 1
+    return nn.Sequential(*out)
+
+
+class FoldedGenerator(nn.Module):
+    """The export form: z [B, nz] → image, BatchNorm folded in."""
+
+    def __init__(self, g: Generator):
+        super().__init__()
+        self.main = fold_batchnorm(g)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.main(z.reshape(z.shape[0], -1, 1, 1))
