@@ -1,0 +1,154 @@
+"""Run the exported generator with onnxruntime: seeds in, uint8 faces out.
+
+Everything the app computes goes through `Engine.render(z)`, which pads each
+request to one of a few fixed batch sizes so onnxruntime sees the same shapes
+again and again (no per-call re-planning) and never more than MAX_BATCH at once.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from demo.latents import NZ, interpolate, seed_to_z, seeds_to_z, to_uint8
+
+DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "exported" / "generator.onnx"
+MODEL_ENV = "ANIME_GAN_MODEL"
+BUCKETS = (1, 4, 16, 64)  # batch shapes the session ever sees
+MAX_BATCH = BUCKETS[-1]
+
+
+class ModelError(RuntimeError):
+    """The model file is missing, corrupt or not a generator of ours."""
+
+
+@dataclass
+class ModelInfo:
+    path: Path
+    nz: int
+    image_size: int
+    meta: dict = field(default_factory=dict)
+    directions: np.ndarray | None = None  # [k, nz] unit vectors (SeFa), if shipped
+
+
+def model_path(cli_value: str | None = None) -> Path:
+    """--model beats $ANIME_GAN_MODEL beats exported/generator.onnx."""
+    return Path(cli_value or os.environ.get(MODEL_ENV) or DEFAULT_MODEL).expanduser()
+
+
+def pick_providers(available: Sequence[str]) -> list[str]:
+    """CUDA first when this onnxruntime build has it; CPU always as the fallback."""
+    return (["CUDAExecutionProvider"] if "CUDAExecutionProvider" in available else []) + ["CPUExecutionProvider"]
+
+
+class Engine:
+    """One onnxruntime session over the generator, safe to call from several threads."""
+
+    def __init__(self, path: str | Path | None = None, threads: int | None = None):
+        import onnxruntime as ort
+
+        self.info = self._read_model(model_path(str(path) if path else None))
+        opts = ort.SessionOptions()
+        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        opts.intra_op_num_threads = threads or int(os.environ.get("ANIME_GAN_THREADS", 0)) or (os.cpu_count() or 1)
+        opts.inter_op_num_threads = 1
+        opts.log_severity_level = 3
+        try:
+            self.session = ort.InferenceSession(str(self.info.path), opts, providers=pick_providers(ort.get_available_providers()))
+        except Exception as e:  # onnxruntime raises its own types for truncated/garbage files
+            msg = str(e).strip().splitlines()[0][:200] if str(e).strip() else type(e).__name__
+            raise ModelError(f"{self.info.path}: not a loadable ONNX model ({msg})") from None
+        self.threads = opts.intra_op_num_threads
+        self.provider = self.session.get_providers()[0]  # what onnxruntime really initialised
+        self._in = self.session.get_inputs()[0].name
+        self._lock = threading.Lock()
+        out = self.render(np.zeros((1, self.info.nz), np.float32))
+        if out.shape[1:] != (self.info.image_size, self.info.image_size, 3):
+            raise ModelError(f"{self.info.path}: produces {out.shape[1:]} images, its metadata says {self.info.image_size}")
+
+    @staticmethod
+    def _read_model(path: Path) -> ModelInfo:
+        if not path.is_file():
+            raise ModelError(f"{path}: model file not found (export one with `python -m trainer.export`, "
+                             f"or point --model / ${MODEL_ENV} at it)")
+        meta_path = path.with_suffix(".json")
+        if not meta_path.is_file():
+            raise ModelError(f"{meta_path}: the model's metadata file is missing (trainer.export writes it beside the .onnx)")
+        try:
+            meta = json.loads(meta_path.read_text())
+            nz, size = int(meta["nz"]), int(meta["image_size"])
+        except (ValueError, KeyError, TypeError) as e:
+            raise ModelError(f"{meta_path}: unreadable model metadata ({type(e).__name__}: {e})") from None
+        want = meta.get("sha256")
+        if want and hashlib.sha256(path.read_bytes()).hexdigest() != want:
+            raise ModelError(f"{path}: file does not match the sha256 in {meta_path.name} (corrupt or replaced; re-export it)")
+        directions = None
+        dfile = (meta.get("directions") or {}).get("file")
+        if dfile and (path.parent / dfile).is_file():
+            try:
+                d = np.load(path.parent / dfile, allow_pickle=False).astype(np.float32)
+                if d.ndim == 2 and d.shape[1] == nz:
+                    directions = d / np.linalg.norm(d, axis=1, keepdims=True)
+            except (ValueError, OSError):
+                directions = None  # optional extra: the app works without it
+        return ModelInfo(path, nz, size, meta, directions)
+
+    # ---- the one place the model runs ----------------------------------
+    def render(self, z: np.ndarray) -> np.ndarray:
+        """Latents [B, nz] → faces [B, H, W, 3] uint8, in chunks padded to BUCKETS."""
+        z = np.ascontiguousarray(z, np.float32).reshape(-1, self.info.nz)
+        out = []
+        for start in range(0, len(z), MAX_BATCH):
+            chunk = z[start:start + MAX_BATCH]
+            n = len(chunk)
+            bucket = next(b for b in BUCKETS if b >= n)
+            if bucket != n:
+                chunk = np.concatenate([chunk, np.zeros((bucket - n, self.info.nz), np.float32)])
+            with self._lock:
+                img = self.session.run(None, {self._in: chunk})[0]
+            out.append(to_uint8(img[:n]))
+        if not out:
+            return np.zeros((0, self.info.image_size, self.info.image_size, 3), np.uint8)
+        return np.concatenate(out)
+
+    # ---- what the UI and API ask for ------------------------------------
+    def faces(self, seeds: Sequence[int], truncation: float = 1.0) -> np.ndarray:
+        """One face per seed; truncation < 1 pulls z toward the mean face (safer, less varied)."""
+        return self.render(seeds_to_z(seeds, self.info.nz) * np.float32(truncation))
+
+    def path(self, seed_a: int, seed_b: int, ts: Sequence[float], method: str = "slerp",
+             truncation: float = 1.0) -> np.ndarray:
+        """Faces along the latent path from seed_a to seed_b at each t in [0, 1]."""
+        a, b = seed_to_z(seed_a, self.info.nz), seed_to_z(seed_b, self.info.nz)
+        return self.render(interpolate(a, b, ts, method) * np.float32(truncation))
+
+    def variations(self, seed: int, count: int, strength: float, variation_seed: int = 0,
+                   truncation: float = 1.0) -> np.ndarray:
+        """The face of `seed` followed by `count` nudged copies; the nudges are
+        drawn from `variation_seed`, so the same inputs give the same variations."""
+        base = seed_to_z(seed, self.info.nz)
+        noise = np.random.RandomState(variation_seed).standard_normal((count, self.info.nz)).astype(np.float32)
+        z = np.concatenate([base[None], base[None] + np.float32(strength) * noise])
+        return self.render(z * np.float32(truncation))
+
+    def edit(self, seed: int, amounts: Sequence[float], truncation: float = 1.0) -> np.ndarray:
+        """The face of `seed` moved along the SeFa directions by `amounts` (one per direction)."""
+        z = seed_to_z(seed, self.info.nz)
+        d = self.info.directions
+        if d is not None and len(amounts):
+            k = min(len(amounts), len(d))
+            z = z + np.asarray(amounts[:k], np.float32) @ d[:k]
+        return self.render(z[None] * np.float32(truncation))[0]
+
+    @property
+    def num_directions(self) -> int:
+        return 0 if self.info.directions is None else len(self.info.directions)
+
+
+__all__ = ["Engine", "ModelError", "ModelInfo", "model_path", "pick_providers", "BUCKETS", "MAX_BATCH", "NZ"]

@@ -1,0 +1,46 @@
+"""Pillow helpers: display upscaling, strips and grids, looping animations."""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+from PIL import Image
+
+
+def upscale(face: np.ndarray, scale: int) -> Image.Image:
+    """A [H, W, 3] uint8 face as a PIL image, enlarged with Lanczos (faces are 64 px;
+    a browser's own bilinear stretch looks blurrier)."""
+    img = Image.fromarray(face)
+    return img if scale == 1 else img.resize((img.width * scale, img.height * scale), Image.LANCZOS)
+
+
+def grid(faces: np.ndarray, columns: int, pad: int = 2, background: int = 255) -> Image.Image:
+    """Faces [N, H, W, 3] laid out in rows of `columns` with a thin gap."""
+    n, h, w, _ = faces.shape
+    columns = max(1, min(columns, n))
+    rows = math.ceil(n / columns)
+    canvas = np.full((rows * h + (rows - 1) * pad, columns * w + (columns - 1) * pad, 3), background, np.uint8)
+    for i, f in enumerate(faces):
+        r, c = divmod(i, columns)
+        canvas[r * (h + pad):r * (h + pad) + h, c * (w + pad):c * (w + pad) + w] = f
+    return Image.fromarray(canvas)
+
+
+def ping_pong(frames: Sequence[Image.Image]) -> list[Image.Image]:
+    """A → B → A without repeating the turning frames, so the loop has no stutter."""
+    frames = list(frames)
+    return frames + frames[-2:0:-1]
+
+
+def save_animation(frames: Sequence[Image.Image], path: str | Path, fps: float = 12.0) -> Path:
+    """Write a looping animated GIF or WebP (by suffix), back and forth."""
+    path = Path(path)
+    seq = ping_pong(frames)
+    duration = max(20, int(round(1000 / fps)))
+    if path.suffix.lower() == ".webp":
+        seq[0].save(path, save_all=True, append_images=seq[1:], duration=duration, loop=0, lossless=True, method=0)
+    else:
+        seq[0].save(path, save_all=True, append_images=seq[1:], duration=duration, loop=0, optimize=False, disposal=2)
+    return path

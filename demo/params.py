@@ -1,0 +1,59 @@
+"""Validate what people (and API clients) send, with messages they can act on.
+
+Every handler takes raw values, so a seed typed as text, a float, NaN or 2**64
+arrives here rather than crashing inside a component; each function raises
+ValueError naming the field and the allowed range.
+"""
+from __future__ import annotations
+
+import math
+
+from demo.latents import METHODS, SeedError, check_seed
+
+MAX_COUNT = 64  # faces per /generate
+MAX_FRAMES = 64  # frames per /interpolate
+MAX_VARIATIONS = 32
+TRUNCATION = (0.1, 2.0)
+
+
+def seed(value: object, name: str = "seed") -> int:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise ValueError(f"{name} is missing: type a whole number from 0 to 4294967295")
+    try:
+        return check_seed(value)
+    except SeedError as e:
+        raise ValueError(str(e).replace("seed", name, 1)) from None
+
+
+def _number(value: object, name: str) -> float:
+    if value is None or isinstance(value, bool):
+        raise ValueError(f"{name} is missing")
+    try:
+        x = float(value.strip()) if isinstance(value, str) else float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError):
+        raise ValueError(f"{name} must be a number, got {str(value)[:40]!r}") from None
+    if not math.isfinite(x):
+        raise ValueError(f"{name} must be a finite number, got {x}")
+    return x
+
+
+def integer(value: object, name: str, lo: int, hi: int) -> int:
+    x = _number(value, name)
+    if x != int(x):
+        raise ValueError(f"{name} must be a whole number, got {x:g}")
+    if not lo <= x <= hi:
+        raise ValueError(f"{name} must be from {lo} to {hi}, got {int(x)}")
+    return int(x)
+
+
+def real(value: object, name: str, lo: float, hi: float) -> float:
+    x = _number(value, name)
+    if not lo <= x <= hi:
+        raise ValueError(f"{name} must be from {lo:g} to {hi:g}, got {x:g}")
+    return x
+
+
+def method(value: object) -> str:
+    if value not in METHODS:
+        raise ValueError(f"method must be one of {', '.join(METHODS)}, got {str(value)[:40]!r}")
+    return str(value)

@@ -1,0 +1,253 @@
+"""The Gradio Blocks UI and its API endpoints (/generate, /morph, /interpolate, …).
+
+Handlers receive raw values (preprocess=False) and validate them in
+demo.params, so any bad input becomes one readable gr.Error and the server
+keeps serving.
+"""
+from __future__ import annotations
+
+import functools
+import random
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any, Callable
+
+import gradio as gr
+import numpy as np
+
+from demo import params
+from demo.engine import Engine
+from demo.images import save_animation, upscale
+from demo.latents import SEED_MAX
+
+SCALE = 2  # faces are shown and downloaded at 2× (Lanczos)
+DIRECTION_RANGE = 6.0  # SeFa slider range (in units of z's std)
+QUEUE_SIZE = 64
+ANIMATION_TTL = 15 * 60  # seconds an exported GIF stays in our temp folder
+
+HOW_TO = ("**Generate** a batch from a seed (face *i* uses seed + *i*; the caption is its seed, so any face can be "
+          "made again). **Click a face** to make it endpoint A or B, then **Morph** between them. "
+          "**Variations** nudges one face; **Directions** slides it along the model's strongest latent axes.")
+
+CSS = """
+#title h1 {margin-bottom: 0}
+.gallery-item img, .thumbnail-item img {image-rendering: auto}
+footer {display: none !important}
+"""
+
+
+def friendly(fn: Callable) -> Callable:
+    """Turn validation errors into a gr.Error the UI shows (and API clients receive)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except ValueError as e:
+            raise gr.Error(str(e), print_exception=False) from None
+
+    return wrapper
+
+
+class Handlers:
+    """Plain functions over one Engine; each maps UI/API values to outputs."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        self.tmp = Path(tempfile.mkdtemp(prefix="anime-gan-"))
+        self.useful_directions = self._useful_directions()
+
+    def _show(self, faces: np.ndarray) -> list:
+        return [upscale(f, SCALE) for f in faces]
+
+    @friendly
+    def generate(self, seed: Any, count: Any, truncation: Any = 1.0) -> list[tuple]:
+        s = params.seed(seed)
+        n = params.integer(count, "count", 1, params.MAX_COUNT)
+        psi = params.real(truncation, "truncation", *params.TRUNCATION)
+        if s + n - 1 > SEED_MAX:
+            raise ValueError(f"seed + count - 1 must stay ≤ {SEED_MAX}; lower the seed")
+        seeds = list(range(s, s + n))
+        return list(zip(self._show(self.engine.faces(seeds, psi)), map(str, seeds)))
+
+    @friendly
+    def morph(self, seed_a: Any, seed_b: Any, t: Any, method: Any = "slerp", truncation: Any = 1.0):
+        a, b = params.seed(seed_a, "seed A"), params.seed(seed_b, "seed B")
+        tt = params.real(t, "t", 0.0, 1.0)
+        m = params.method(method)
+        psi = params.real(truncation, "truncation", *params.TRUNCATION)
+        return self._show(self.engine.path(a, b, [tt], m, psi))[0]
+
+    @friendly
+    def interpolate(self, seed_a: Any, seed_b: Any, frames: Any, method: Any = "slerp", truncation: Any = 1.0):
+        a, b = params.seed(seed_a, "seed A"), params.seed(seed_b, "seed B")
+        n = params.integer(frames, "frames", 2, params.MAX_FRAMES)
+        m = params.method(method)
+        psi = params.real(truncation, "truncation", *params.TRUNCATION)
+        ts = np.linspace(0.0, 1.0, n)
+        imgs = self._show(self.engine.path(a, b, ts, m, psi))
+        gif = save_animation(imgs, self._new_file(f"morph_{a}_{b}_{m}_{n}.gif"))
+        return [(img, f"t={t:.3f}") for img, t in zip(imgs, ts)], str(gif)
+
+    @friendly
+    def variations(self, seed: Any, strength: Any, count: Any, variation_seed: Any, truncation: Any = 1.0) -> list[tuple]:
+        s = params.seed(seed)
+        st = params.real(strength, "strength", 0.0, 2.0)
+        n = params.integer(count, "count", 1, params.MAX_VARIATIONS)
+        vs = params.seed(variation_seed, "variation seed")
+        psi = params.real(truncation, "truncation", *params.TRUNCATION)
+        imgs = self._show(self.engine.variations(s, n, st, vs, psi))
+        return [(imgs[0], f"{s} (original)")] + [(im, f"{s} · var {vs}/{i + 1}") for i, im in enumerate(imgs[1:])]
+
+    @friendly
+    def directions(self, seed: Any, *amounts: Any):
+        s = params.seed(seed)
+        vals = [params.real(v, f"direction {i + 1}", -DIRECTION_RANGE, DIRECTION_RANGE) for i, v in enumerate(amounts)]
+        full = np.zeros(self.engine.num_directions, np.float32)
+        for idx, v in zip(self.useful_directions, vals):
+            full[idx] = v
+        return upscale(self.engine.edit(s, full), SCALE)
+
+    def _useful_directions(self, seeds: range = range(8), amount: float = 3.0, min_change: float = 6.0) -> list[int]:
+        """SeFa directions whose ±amount move changes the face visibly (mean |Δpixel| ≥ min_change of 255)."""
+        keep = []
+        for i in range(self.engine.num_directions):
+            diffs = []
+            for s in seeds:
+                base = self.engine.edit(s, []).astype(np.float32)
+                vec = np.zeros(self.engine.num_directions, np.float32)
+                vec[i] = amount
+                diffs.append(np.abs(self.engine.edit(s, vec).astype(np.float32) - base).mean())
+            if float(np.mean(diffs)) >= min_change:
+                keep.append(i)
+        return keep
+
+    def _new_file(self, name: str) -> Path:
+        now = time.time()
+        for old in self.tmp.glob("*"):
+            if now - old.stat().st_mtime > ANIMATION_TTL:
+                old.unlink(missing_ok=True)
+        d = self.tmp / uuid.uuid4().hex[:12]
+        d.mkdir()
+        return d / name
+
+
+def random_seed() -> int:
+    return random.randint(0, 999_999)
+
+
+def footer(engine: Engine) -> str:
+    meta, tr = engine.info.meta, engine.info.meta.get("training", {})
+    ev = meta.get("evaluation") or {}
+    parts = [f"model `{engine.info.path.name}` · {engine.info.image_size}×{engine.info.image_size} px · z ∈ ℝ^{engine.info.nz}",
+             f"runs on **{engine.provider}** ({engine.threads} threads)"]
+    if tr.get("steps"):
+        parts.append(f"trained {tr['steps']:,} steps on {tr.get('num_images', '?'):,} faces")
+    if ev.get("fid") is not None:
+        parts.append(f"FID@{ev.get('n_fake', '?')} {ev['fid']:.1f}")
+    return " · ".join(parts)
+
+
+def build(engine: Engine) -> gr.Blocks:
+    h = Handlers(engine)
+    api = dict(preprocess=False, concurrency_limit=2)
+
+    with gr.Blocks(title="Anime Face Generator", delete_cache=(1800, 3600)) as demo:
+        gr.Markdown("# Anime Face Generator", elem_id="title")
+        gr.Markdown(HOW_TO)
+        with gr.Tab("Generate"):
+            with gr.Row(equal_height=True):
+                seed = gr.Number(value=42, label="Seed", minimum=None, maximum=None, scale=2, elem_id="seed")
+                dice = gr.Button("🎲", scale=0, min_width=60, elem_id="dice")
+                count = gr.Slider(1, params.MAX_COUNT, value=16, step=1, label="Count", scale=3)
+                trunc = gr.Slider(*params.TRUNCATION, value=1.0, step=0.05, label="Truncation",
+                                  info="< 1: safer, more average faces; > 1: wilder", scale=3)
+                go = gr.Button("Generate", variant="primary", scale=1, elem_id="generate")
+            gallery = gr.Gallery(label="Faces (caption = seed; click one to pick it)", columns=8, height="auto",
+                                 format="png", object_fit="contain", elem_id="gallery", buttons=["download", "fullscreen"])
+            with gr.Row():
+                target = gr.Radio(["A", "B"], value="A", label="A click on a face sets", scale=1)
+                picked = gr.Markdown("Picked: A = 42, B = 1234")
+            gr.Examples([[42, 16, 1.0], [2026, 32, 0.7], [7, 64, 1.0]], inputs=[seed, count, trunc],
+                        label="Examples (click one, then Generate)")
+        with gr.Tab("Morph"):
+            with gr.Row(equal_height=True):
+                seed_a = gr.Number(value=42, label="Seed A", elem_id="seed_a")
+                seed_b = gr.Number(value=1234, label="Seed B", elem_id="seed_b")
+                method = gr.Radio(["slerp", "lerp"], value="slerp", label="Path",
+                                  info="slerp keeps faces crisp mid-way; lerp passes the 'average' face")
+            with gr.Row():
+                with gr.Column(scale=1):
+                    t = gr.Slider(0, 1, value=0.5, step=0.01, label="t (0 = A, 1 = B)", elem_id="t")
+                    morph_img = gr.Image(label="In-between face", format="png", height=300, elem_id="morph",
+                                         buttons=["download"], interactive=False)
+                with gr.Column(scale=2):
+                    frames = gr.Slider(2, params.MAX_FRAMES, value=16, step=1, label="Frames")
+                    render = gr.Button("Render path + GIF", variant="primary", elem_id="render")
+                    path_gallery = gr.Gallery(label="Path", columns=8, height="auto", format="png", elem_id="path")
+                    with gr.Row():
+                        anim_file = gr.File(label="Animated GIF (loops A → B → A)", elem_id="gif")
+                        anim_view = gr.Image(label="Preview", height=200, interactive=False)
+        with gr.Tab("Variations"):
+            with gr.Row(equal_height=True):
+                v_seed = gr.Number(value=42, label="Seed")
+                v_strength = gr.Slider(0.05, 1.0, value=0.35, step=0.05, label="Strength")
+                v_count = gr.Slider(1, params.MAX_VARIATIONS, value=11, step=1, label="Count")
+                v_vseed = gr.Number(value=0, label="Variation seed")
+                v_go = gr.Button("Vary", variant="primary")
+            v_gallery = gr.Gallery(label="Original first, then variations", columns=6, height="auto", format="png")
+        with gr.Tab("Directions"):
+            if h.useful_directions:
+                gr.Markdown("Unsupervised directions (SeFa) of this generator, strongest first. "
+                            "What each one changes is found, not labelled — try them.")
+                with gr.Row():
+                    with gr.Column(scale=1):
+                        d_seed = gr.Number(value=42, label="Seed")
+                        sliders = [gr.Slider(-DIRECTION_RANGE, DIRECTION_RANGE, value=0, step=0.25,
+                                             label=f"Direction {i + 1}") for i in range(len(h.useful_directions))]
+                        d_reset = gr.Button("Reset")
+                    d_img = gr.Image(label="Edited face", format="png", height=320, interactive=False, scale=1)
+            else:
+                gr.Markdown("This model ships no usable latent directions.")
+        gr.Markdown(footer(engine), elem_id="footer")
+
+        # ---- events ------------------------------------------------------
+        dice.click(random_seed, outputs=seed, api_visibility="private")
+        gen = dict(fn=h.generate, inputs=[seed, count, trunc], outputs=gallery, **api)
+        go.click(api_name="generate", **gen)
+        seed.submit(api_visibility="private", **gen)
+
+        def pick(which: str, a: Any, b: Any, evt: gr.SelectData):
+            caption = evt.value.get("caption") if isinstance(evt.value, dict) else None
+            try:
+                s = params.seed((caption or "").split(" ")[0])
+            except ValueError:
+                return gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            a, b = (s, b) if which == "A" else (a, s)
+            return a, b, ("B" if which == "A" else "A"), f"Picked: A = {a}, B = {b} — open **Morph**"
+
+        gallery.select(pick, [target, seed_a, seed_b], [seed_a, seed_b, target, picked], api_visibility="private")
+
+        morph_in = [seed_a, seed_b, t, method]
+        t.release(h.morph, morph_in, morph_img, api_name="morph", trigger_mode="always_last", **api)
+        t.change(h.morph, morph_in, morph_img, api_visibility="private", trigger_mode="always_last", **api)
+        for box in (seed_a, seed_b, method):
+            box.change(h.morph, morph_in, morph_img, api_visibility="private", trigger_mode="always_last", **api)
+        render.click(h.interpolate, [seed_a, seed_b, frames, method], [path_gallery, anim_file], api_name="interpolate",
+                     **api).then(lambda f: f, anim_file, anim_view, api_visibility="private")
+
+        v_go.click(h.variations, [v_seed, v_strength, v_count, v_vseed], v_gallery, api_name="variations", **api)
+        if h.useful_directions:
+            d_in = [d_seed, *sliders]
+            for c in d_in:
+                c.change(h.directions, d_in, d_img, api_visibility="private", trigger_mode="always_last", **api)
+            d_seed.submit(h.directions, d_in, d_img, api_name="directions", **api)
+            d_reset.click(lambda: [0.0] * len(sliders), outputs=sliders, api_visibility="private")
+            demo.load(h.directions, d_in, d_img, api_visibility="private", **api)
+        demo.load(h.generate, [seed, count, trunc], gallery, api_visibility="private", **api)
+        demo.load(h.morph, morph_in, morph_img, api_visibility="private", **api)
+    # Bounded work: at most 2 requests compute at once, 64 wait; past that the client is told the queue is full.
+    demo.queue(max_size=QUEUE_SIZE, default_concurrency_limit=2)
+    return demo

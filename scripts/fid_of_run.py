@@ -1,0 +1,54 @@
+"""FID of a run's checkpoint: export it to a temp ONNX file and score it with the shared FID tool.
+
+    python scripts/fid_of_run.py runs/anime [--no-ema] [--n 2000]
+
+Prints one JSON line: the tool's figures plus the run's step, training minutes and options,
+so results of different runs can be tabulated (docs/training.md).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from trainer import checkpoint  # noqa: E402
+from trainer.export import export  # noqa: E402
+
+FID_TOOL = ROOT.parent / "shared" / "tools" / "fid.py"
+REAL = ROOT.parent / "shared" / "datasets" / "anime-faces-64.zip"
+
+
+def fid_of(onnx_path: Path, n: int, real: Path = REAL, tool: Path = FID_TOOL) -> dict:
+    out = subprocess.run([sys.executable, str(tool), "--real", str(real), "--onnx", str(onnx_path), "--n", str(n)],
+                         check=True, capture_output=True, text=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("checkpoint", help="run folder or checkpoint file")
+    p.add_argument("--no-ema", action="store_true", help="score the raw generator instead of the EMA one")
+    p.add_argument("--n", type=int, default=2000)
+    p.add_argument("--label", default="")
+    a = p.parse_args(argv)
+    state = checkpoint.load(a.checkpoint)
+    with tempfile.TemporaryDirectory() as tmp:
+        onnx_path = Path(tmp) / "generator.onnx"
+        meta = export(a.checkpoint, onnx_path, use_ema=not a.no_ema)
+        result = fid_of(onnx_path, a.n)
+    cfg = state["config"]
+    print(json.dumps({"label": a.label or Path(a.checkpoint).name, **result, "weights": meta["training"]["weights"],
+                      "step": state["step"], "train_minutes": round(state["train_seconds"] / 60, 1),
+                      "options": {k: cfg[k] for k in ("batch_size", "ngf", "ndf", "lr_g", "lr_d", "loss", "ema",
+                                                      "diffaug", "spectral_norm", "bf16", "threads")}}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,60 @@
+"""Shared fixtures: tiny images made here, one tiny trained + exported model per session."""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def make_images(folder: Path, n: int = 64, seed: int = 0) -> Path:
+    """n small images of mixed sizes and modes (RGB, RGBA, L, P) with a blob each, so there is something to learn."""
+    rng = np.random.RandomState(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    modes = ["RGB", "RGBA", "L", "P"]
+    for i in range(n):
+        h, w = rng.randint(20, 48), rng.randint(20, 48)
+        yy, xx = np.mgrid[:h, :w]
+        blob = np.exp(-(((yy - h / 2) / (h / 4)) ** 2 + ((xx - w / 2) / (w / 4)) ** 2))
+        col = rng.randint(0, 255, 3)
+        arr = (blob[..., None] * col + (1 - blob[..., None]) * 40 + rng.randint(0, 20, (h, w, 3))).clip(0, 255).astype(np.uint8)
+        img = Image.fromarray(arr).convert(modes[i % 4])
+        ext = "png" if modes[i % 4] in ("RGBA", "P") else "jpg"
+        sub = folder / f"sub{i % 3}"  # nested folders: --data is searched recursively
+        sub.mkdir(exist_ok=True)
+        img.save(sub / f"img_{i:03d}.{ext}")
+    return folder
+
+
+@pytest.fixture(scope="session")
+def image_dir(tmp_path_factory) -> Path:
+    return make_images(tmp_path_factory.mktemp("images"))
+
+
+TINY = ["--image-size", "32", "--batch-size", "16", "--ngf", "8", "--ndf", "8", "--threads", "1", "--log-every", "2"]
+
+
+@pytest.fixture(scope="session")
+def trained_run(tmp_path_factory, image_dir) -> Path:
+    """A 2-epoch run on 64 tiny images (8 steps)."""
+    from trainer.train import main
+
+    out = tmp_path_factory.mktemp("run") / "tiny"
+    assert main(["--data", str(image_dir), "--out", str(out), "--epochs", "2", *TINY]) == 0
+    return out
+
+
+@pytest.fixture(scope="session")
+def exported_model(trained_run, tmp_path_factory) -> Path:
+    from trainer.export import export
+
+    path = tmp_path_factory.mktemp("exported") / "generator.onnx"
+    export(trained_run, path)
+    return path

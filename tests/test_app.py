@@ -1,0 +1,139 @@
+"""The app launched on 127.0.0.1 and called like a user's script would: gradio_client and raw HTTP."""
+import json
+import math
+import socket
+
+import httpx
+import numpy as np
+import pytest
+from PIL import Image
+
+from demo.engine import Engine
+from demo.ui import SCALE, build
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(exported_model):
+    demo = build(Engine(exported_model, threads=1))
+    port = free_port()
+    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, show_error=True, quiet=True)
+    yield f"http://127.0.0.1:{port}/"
+    demo.close()
+
+
+@pytest.fixture(scope="module")
+def client(server):
+    from gradio_client import Client
+
+    return Client(server, verbose=False)
+
+
+def pixels(path) -> np.ndarray:
+    return np.asarray(Image.open(path).convert("RGB"))
+
+
+def test_generate(client):
+    out = client.predict(10, 5, api_name="/generate")
+    assert [o["caption"] for o in out] == ["10", "11", "12", "13", "14"]
+    first = pixels(out[0]["image"])
+    assert first.shape == (32 * SCALE, 32 * SCALE, 3) and out[0]["image"].endswith(".png")
+    again = client.predict(12, 1, api_name="/generate")
+    assert np.array_equal(pixels(again[0]["image"]), pixels(out[2]["image"]))  # face i = seed + i
+
+
+def test_morph_endpoints(client):
+    a = pixels(client.predict(3, 1, api_name="/generate")[0]["image"])
+    assert np.array_equal(pixels(client.predict(3, 9, 0.0, api_name="/morph")), a)
+    mid = pixels(client.predict(3, 9, 0.5, api_name="/morph"))
+    assert mid.shape == a.shape and not np.array_equal(mid, a)
+
+
+@pytest.mark.parametrize("method", ["slerp", "lerp"])
+def test_interpolate(client, method):
+    frames, gif = client.predict(3, 9, 6, method, api_name="/interpolate")
+    assert len(frames) == 6
+    a = pixels(client.predict(3, 1, api_name="/generate")[0]["image"])
+    b = pixels(client.predict(9, 1, api_name="/generate")[0]["image"])
+    assert np.array_equal(pixels(frames[0]["image"]), a)
+    assert np.array_equal(pixels(frames[-1]["image"]), b)
+    anim = Image.open(gif)
+    assert anim.format == "GIF" and anim.n_frames == 2 * 6 - 2  # A→B→A, turning frames once
+
+
+def test_variations(client):
+    out = client.predict(3, 0.5, 4, 0, api_name="/variations")
+    assert len(out) == 5 and "original" in out[0]["caption"]
+
+
+BAD = [
+    ("/generate", (-1, 4), "seed must be from 0"),
+    ("/generate", (2**64, 4), "seed must be from 0"),
+    ("/generate", ("abc", 4), "whole number"),
+    ("/generate", (1.5, 4), "whole number"),
+    ("/generate", (1, 0), "count must be from 1 to 64"),
+    ("/generate", (1, -1), "count must be from 1 to 64"),
+    ("/generate", (1, 65), "count must be from 1 to 64"),
+    ("/generate", (1, 10**9), "count must be from 1 to 64"),
+    ("/generate", (None, 4), "seed is missing"),
+    ("/morph", (1, 2, -1), "t must be from 0 to 1"),
+    ("/morph", (1, 2, 2), "t must be from 0 to 1"),
+    ("/morph", (1, 2, math.nan), "finite"),
+    ("/morph", (1, 2, "half"), "t must be a number"),
+    ("/interpolate", (1, 2, 0, "slerp"), "frames must be from 2 to 64"),
+    ("/interpolate", (1, 2, 1, "slerp"), "frames must be from 2 to 64"),
+    ("/interpolate", (1, 2, 10**6, "slerp"), "frames must be from 2 to 64"),
+    ("/interpolate", (1, 2, 8, "cubic"), "method must be one of slerp, lerp"),
+]
+
+
+@pytest.mark.parametrize("endpoint,args,message", BAD)
+def test_bad_values_get_clear_errors_and_server_survives(client, endpoint, args, message):
+    from gradio_client.exceptions import AppError
+
+    with pytest.raises(AppError, match=message):
+        client.predict(*args, api_name=endpoint)
+    assert len(client.predict(1, 2, api_name="/generate")) == 2  # still serving
+
+
+def raw_call(server: str, name: str, data: list) -> tuple[str, str]:
+    """POST /gradio_api/call/<name>, then read the event stream to its end: (last event, its data)."""
+    with httpx.Client(base_url=server, timeout=30) as h:
+        r = h.post(f"gradio_api/call/{name}", json={"data": data})
+        assert r.status_code == 200, r.text
+        event_id = r.json()["event_id"]
+        event, payload = "", ""
+        with h.stream("GET", f"gradio_api/call/{name}/{event_id}") as s:
+            for line in s.iter_lines():
+                if line.startswith("event:"):
+                    event = line.split(":", 1)[1].strip()
+                elif line.startswith("data:"):
+                    payload = line.split(":", 1)[1].strip()
+        return event, payload
+
+
+def test_raw_http(server):
+    event, payload = raw_call(server, "generate", [5, 3])
+    assert event == "complete"
+    gallery = json.loads(payload)[0]
+    assert [g["caption"] for g in gallery] == ["5", "6", "7"]
+    event, payload = raw_call(server, "generate", [5, "many"])
+    assert event == "error" and "count must be a number" in payload
+    event, payload = raw_call(server, "morph", [5])  # missing arguments
+    assert event == "error"
+    event, _ = raw_call(server, "morph", [5, 6, 0.25])
+    assert event == "complete"
+
+
+def test_files_outside_app_output_are_not_served(server, tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("do not serve")
+    with httpx.Client(base_url=server, timeout=10) as h:
+        for url in (f"gradio_api/file={secret}", "gradio_api/file=/etc/passwd", f"file={secret}"):
+            r = h.get(url)
+            assert r.status_code in (403, 404) and "do not serve" not in r.text and "root:" not in r.text

@@ -1,0 +1,90 @@
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from demo.engine import BUCKETS, Engine, ModelError
+
+
+@pytest.fixture(scope="module")
+def engine(exported_model):
+    return Engine(exported_model, threads=1)
+
+
+def test_faces_shape_and_provider(engine):
+    x = engine.faces([1, 2, 3])
+    assert x.shape == (3, 32, 32, 3) and x.dtype == np.uint8
+    assert engine.provider in ("CPUExecutionProvider", "CUDAExecutionProvider")
+
+
+def test_same_seed_same_pixels_any_batch_position(engine):
+    alone = engine.faces([7])[0]
+    assert np.array_equal(engine.faces([7])[0], alone)
+    batch = engine.faces([5, 6, 7, 8, 9])  # padded to bucket 16, seed 7 in the middle
+    assert np.array_equal(batch[2], alone)
+    big = engine.faces(list(range(0, 100)))  # crosses MAX_BATCH chunks
+    assert np.array_equal(big[7], alone) and big.shape[0] == 100
+    assert not np.array_equal(batch[0], batch[1])
+
+
+def test_interpolation_endpoints(engine):
+    for m in ("slerp", "lerp"):
+        path = engine.path(3, 4, np.linspace(0, 1, 5), m)
+        assert np.array_equal(path[0], engine.faces([3])[0])
+        assert np.array_equal(path[-1], engine.faces([4])[0])
+    s = engine.path(3, 4, [0.5], "slerp")[0].astype(int)
+    l = engine.path(3, 4, [0.5], "lerp")[0].astype(int)
+    assert np.abs(s - l).mean() > 0.5  # the two paths really differ mid-way
+
+
+def test_variations_are_seeded(engine):
+    a = engine.variations(3, 4, 0.5, variation_seed=1)
+    assert a.shape[0] == 5 and np.array_equal(a[0], engine.faces([3])[0])
+    assert np.array_equal(a, engine.variations(3, 4, 0.5, variation_seed=1))
+    assert not np.array_equal(a[1:], engine.variations(3, 4, 0.5, variation_seed=2)[1:])
+
+
+def test_directions(engine):
+    assert engine.info.directions.shape == (8, 100)
+    base = engine.edit(3, [])
+    assert np.array_equal(base, engine.faces([3])[0])
+    assert not np.array_equal(engine.edit(3, [4.0]), base)
+
+
+def test_truncation_zero_gives_mean_face(engine):
+    a, b = engine.faces([1, 2], truncation=1e-9)
+    assert np.abs(a.astype(int) - b).max() <= 1
+
+
+def test_missing_model(tmp_path):
+    with pytest.raises(ModelError, match="model file not found"):
+        Engine(tmp_path / "nope.onnx")
+
+
+def test_corrupt_model(tmp_path, exported_model):
+    bad = tmp_path / "generator.onnx"
+    bad.write_bytes(exported_model.read_bytes()[:5000])
+    meta = json.loads(exported_model.with_suffix(".json").read_text())
+    meta.pop("sha256")
+    bad.with_suffix(".json").write_text(json.dumps(meta))
+    with pytest.raises(ModelError, match="not a loadable ONNX model"):
+        Engine(bad)
+    meta["sha256"] = "0" * 64
+    bad.with_suffix(".json").write_text(json.dumps(meta))
+    with pytest.raises(ModelError, match="sha256"):
+        Engine(bad)
+
+
+def test_missing_or_bad_metadata(tmp_path, exported_model):
+    m = tmp_path / "generator.onnx"
+    shutil.copy(exported_model, m)
+    with pytest.raises(ModelError, match="metadata file is missing"):
+        Engine(m)
+    m.with_suffix(".json").write_text("{not json")
+    with pytest.raises(ModelError, match="unreadable model metadata"):
+        Engine(m)
+
+
+def test_buckets_are_few():
+    assert BUCKETS == tuple(sorted(BUCKETS)) and len(BUCKETS) <= 4

@@ -1,0 +1,52 @@
+import hashlib
+import json
+
+import numpy as np
+import onnx
+import pytest
+import torch
+
+from demo.latents import NZ, PIXEL_RANGE, seeds_to_z
+from trainer import checkpoint
+from trainer.export import ExportError, check_parity, export, generator_from_checkpoint, main
+
+
+def test_onnx_interface_and_parity(exported_model, trained_run):
+    model = onnx.load(str(exported_model))
+    (inp,), (out,) = model.graph.input, model.graph.output
+    assert inp.name == "z" and out.name == "image"
+    dims = [d.dim_param or d.dim_value for d in inp.type.tensor_type.shape.dim]
+    assert dims == ["batch", NZ]
+    assert not any(n.op_type == "BatchNormalization" for n in model.graph.node)  # folded
+    g, which = generator_from_checkpoint(checkpoint.load(trained_run))
+    assert which == "ema"
+    assert check_parity(g, exported_model, NZ) <= 1e-4
+
+
+def test_parity_check_fails_loudly(exported_model, trained_run):
+    g, _ = generator_from_checkpoint(checkpoint.load(trained_run))
+    with torch.no_grad():
+        g.main[0].weight.add_(0.5)  # a generator the file no longer matches
+    with pytest.raises(ExportError, match="differs from PyTorch"):
+        check_parity(g, exported_model, NZ)
+
+
+def test_metadata(exported_model):
+    meta = json.loads(exported_model.with_suffix(".json").read_text())
+    assert meta["nz"] == NZ and meta["image_size"] == 32 and meta["pixel_range"] == list(PIXEL_RANGE)
+    assert "RandomState(seed)" in meta["seed_convention"]
+    assert meta["sha256"] == hashlib.sha256(exported_model.read_bytes()).hexdigest()
+    tr = meta["training"]
+    assert tr["steps"] == 8 and tr["num_images"] == 64 and tr["epochs"] == 2 and tr["weights"] == "ema"
+    assert tr["options"]["ngf"] == 8 and "exported_at" in meta
+    d = np.load(exported_model.parent / meta["directions"]["file"])
+    assert d.shape == (8, NZ)
+    assert np.allclose(np.linalg.norm(d, axis=1), 1, atol=1e-5)
+    assert np.allclose(d @ d.T, np.eye(8), atol=1e-4)  # eigenvectors: orthonormal
+
+
+def test_export_cli_bad_checkpoint(tmp_path, capsys):
+    (tmp_path / "checkpoint.pt").write_bytes(b"garbage")
+    assert main(["--checkpoint", str(tmp_path), "--out", str(tmp_path / "g.onnx")]) == 2
+    assert "not a readable checkpoint" in capsys.readouterr().err
+    assert not (tmp_path / "g.onnx").exists()
