@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,15 @@ def save(state: dict[str, Any], path: str | Path) -> None:
             os.close(dfd)
     except OSError:
         pass
+
+
+def copy(src: str | Path, dst: str | Path) -> None:
+    """Atomic copy of a checkpoint file (snapshots)."""
+    dst = Path(dst)
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dst.with_name(dst.name + ".tmp")
+    shutil.copyfile(src, tmp)
+    os.replace(tmp, dst)
 
 
 def load(path: str | Path) -> dict[str, Any]:

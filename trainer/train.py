@@ -22,6 +22,7 @@ from pathlib import Path
 
 import torch
 from torch import nn
+from torch.nn.parallel import DistributedDataParallel as DDP
 from torchvision.utils import save_image
 from tqdm import tqdm
 
@@ -29,6 +30,7 @@ from demo.latents import NZ, PIXEL_RANGE, seeds_to_z
 from trainer import checkpoint
 from trainer.augment import check_policy, diff_augment
 from trainer.data import DataError, load_images, to_float
+from trainer.distributed import Dist, setup
 from trainer.losses import LOSSES, d_loss, g_loss
 from trainer.model import SIZES, Discriminator, Generator, init_weights
 
@@ -54,7 +56,8 @@ class Config:
     diffaug: str = "translation,cutout"
     spectral_norm: bool = False
     channels_last: bool = True
-    bf16: bool = False
+    sync_bn: bool = False
+    bf16: bool | None = None  # None = on where the CPU has native bfloat16 (AVX512-BF16/AMX)
     seed: int = 0
     max_minutes: float = 0.0
     max_images: int = 0
@@ -81,7 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
     a("--out", default=d.out, help="run folder for checkpoint, samples and metrics (default %(default)s)")
     a("--epochs", type=int, default=d.epochs, help="total epochs to reach (default %(default)s)")
     a("--resume", action="store_true", help="continue the run in --out; its config comes from the checkpoint")
-    a("--batch-size", type=int, default=d.batch_size, help="images per step (default %(default)s)")
+    a("--batch-size", type=int, default=d.batch_size,
+      help="images per step, over all processes under torchrun (each takes batch/world size; default %(default)s)")
     a("--image-size", type=int, default=d.image_size, choices=SIZES, help="training resolution (default %(default)s)")
     a("--seed", type=int, default=d.seed, help="makes the run reproducible on one machine (default %(default)s)")
     a("--max-minutes", type=float, default=d.max_minutes, help="stop cleanly after this much training time (0 = no limit)")
@@ -102,7 +106,10 @@ def build_parser() -> argparse.ArgumentParser:
     a("--channels-last", action=argparse.BooleanOptionalAction, default=d.channels_last,
       help="NHWC memory layout (faster convolutions on CPU)")
     a("--bf16", action=argparse.BooleanOptionalAction, default=d.bf16,
-      help="bfloat16 autocast for the forward passes (weights and optimiser stay float32)")
+      help="bfloat16 autocast for forward passes (weights and optimiser stay float32); "
+           "default: on when the CPU has native bfloat16 (about 2x the steps per minute; docs/training.md)")
+    a("--sync-bn", action=argparse.BooleanOptionalAction, default=d.sync_bn,
+      help="under torchrun: BatchNorm statistics over the global batch (SyncBatchNorm; CUDA only)")
     a("--max-images", type=int, default=d.max_images, help="use only the first N images (0 = all)")
     a("--threads", type=int, default=d.threads, help="torch CPU threads (0 = all cores)")
     a("--log-every", type=int, default=d.log_every, help="steps between metrics.csv rows (default %(default)s)")
@@ -138,7 +145,17 @@ def config_from_args(argv: list[str] | None = None) -> tuple[Config, bool]:
     return cfg, True
 
 
+def native_bf16() -> bool:
+    """True where oneDNN runs bfloat16 natively; elsewhere bf16 autocast is emulated and slow."""
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):
+        return False
+
+
 def check_config(cfg: Config) -> None:
+    if cfg.bf16 is None:
+        cfg.bf16 = native_bf16()  # resolved once and stored, so a resumed run keeps it
     check_policy(cfg.diffaug)
     if cfg.batch_size < 1 or cfg.epochs < 1:
         raise ValueError("--batch-size and --epochs must be at least 1")
@@ -146,8 +163,14 @@ def check_config(cfg: Config) -> None:
         raise ValueError("--ema must be in [0, 1)")
 
 
+def _plain(sd: dict) -> dict:
+    """A state dict without DDP's 'module.' prefix."""
+    return {k.removeprefix("module."): v for k, v in sd.items()}
+
+
 @torch.no_grad()
-def recalibrate_bn(g: nn.Module, nz: int, batches: int = 8, batch_size: int = 128, seed: int = 1234) -> None:
+def recalibrate_bn(g: nn.Module, nz: int, batches: int = 8, batch_size: int = 128, seed: int = 1234,
+                   device: torch.device | None = None) -> None:
     """Re-estimate BatchNorm running stats for the current weights.
 
     The EMA generator's weights are an average, so the running statistics it
@@ -162,7 +185,7 @@ def recalibrate_bn(g: nn.Module, nz: int, batches: int = 8, batch_size: int = 12
         m.momentum = None
     g.train()
     for _ in range(batches):
-        g(torch.randn(batch_size, nz, generator=gen))
+        g(torch.randn(batch_size, nz, generator=gen).to(device or "cpu"))
     for m in bns:
         m.momentum = 0.1
     g.eval()
@@ -171,18 +194,29 @@ def recalibrate_bn(g: nn.Module, nz: int, batches: int = 8, batch_size: int = 12
 class Trainer:
     """Holds the models, optimisers and counters of one run."""
 
-    def __init__(self, cfg: Config, data: torch.Tensor):
+    def __init__(self, cfg: Config, data: torch.Tensor, dist: Dist | None = None):
         self.cfg = cfg
         self.data = data
-        torch.manual_seed(cfg.seed)
+        self.dist = dist or Dist()
+        dev = self.dist.device
+        torch.manual_seed(cfg.seed)  # the same seed on every rank: identical init, identical global z
         self.G = Generator(cfg.nz, cfg.ngf, cfg.image_size)
         self.D = Discriminator(cfg.ndf, cfg.image_size, cfg.spectral_norm)
         init_weights(self.G)
         init_weights(self.D)
-        self.ema = copy.deepcopy(self.G).eval().requires_grad_(False) if cfg.ema > 0 else None
+        # the EMA copy stays a plain Generator: rank 0 alone samples from it
+        self.ema = copy.deepcopy(self.G).to(dev).eval().requires_grad_(False) if cfg.ema > 0 else None
+        if cfg.sync_bn and self.dist.enabled:
+            self.G = nn.SyncBatchNorm.convert_sync_batchnorm(self.G)
+            self.D = nn.SyncBatchNorm.convert_sync_batchnorm(self.D)
+        self.G.to(dev)
+        self.D.to(dev)
         if cfg.channels_last:
             self.G.to(memory_format=torch.channels_last)
             self.D.to(memory_format=torch.channels_last)
+        # DDP averages G's and D's gradients over ranks; single-process runs use the modules themselves.
+        self.G_train: nn.Module = DDP(self.G) if self.dist.enabled else self.G
+        self.D_train: nn.Module = DDP(self.D) if self.dist.enabled else self.D
         self.opt_g = torch.optim.Adam(self.G.parameters(), cfg.lr_g, betas=(cfg.beta1, cfg.beta2))
         self.opt_d = torch.optim.Adam(self.D.parameters(), cfg.lr_d, betas=(cfg.beta1, cfg.beta2))
         self.epoch = 0  # epochs completed
@@ -192,41 +226,48 @@ class Trainer:
 
     # ---- one step -------------------------------------------------------
     @property
+    def global_batch(self) -> int:
+        return min(self.cfg.batch_size, len(self.data))
+
+    @property
     def steps_per_epoch(self) -> int:
         return max(1, len(self.data) // self.cfg.batch_size)
 
     def batch(self) -> torch.Tensor:
-        """The next real batch; the epoch's order depends only on (seed, epoch), so a resumed run sees the same batches."""
+        """This rank's share of the next global batch. The epoch's order depends only on (seed, epoch),
+        so a resumed run — with any number of processes — sees the same global batches."""
         perm = torch.randperm(len(self.data), generator=torch.Generator().manual_seed(self.cfg.seed * 100_003 + self.epoch))
-        bs = min(self.cfg.batch_size, len(self.data))
-        idx = perm[self.batch_in_epoch * bs:(self.batch_in_epoch + 1) * bs]
-        x = to_float(self.data[idx])
+        bs = self.global_batch
+        idx = perm[self.batch_in_epoch * bs:(self.batch_in_epoch + 1) * bs][self.dist.shard(bs)]
+        x = to_float(self.data[idx]).to(self.dist.device, non_blocking=True)
         return x.contiguous(memory_format=torch.channels_last) if self.cfg.channels_last else x
 
     def autocast(self) -> torch.autocast:
-        return torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.cfg.bf16)
+        return torch.autocast(self.dist.device.type, dtype=torch.bfloat16, enabled=bool(self.cfg.bf16))
 
-    def D_logits(self, x: torch.Tensor) -> torch.Tensor:
+    def D_logits(self, x: torch.Tensor, d: nn.Module) -> torch.Tensor:
         with self.autocast():
-            return self.D(diff_augment(x, self.cfg.diffaug)).float()
+            return d(diff_augment(x, self.cfg.diffaug)).float()
 
     def train_step(self, real: torch.Tensor) -> dict[str, float]:
         cfg = self.cfg
-        z = torch.randn(real.shape[0], cfg.nz)
+        # z for the whole global batch from the shared RNG stream, then this rank's slice:
+        # N processes together see the same latents as one process would.
+        z = torch.randn(self.global_batch, cfg.nz)[self.dist.shard(self.global_batch)].to(self.dist.device)
         with self.autocast():
-            fake = self.G(z)
+            fake = self.G_train(z)
         # D: real up, fake down
-        d_real = self.D_logits(real)
-        d_fake = self.D_logits(fake.detach())
+        d_real = self.D_logits(real, self.D_train)
+        d_fake = self.D_logits(fake.detach(), self.D_train)
         loss_d = d_loss(cfg.loss, d_real, d_fake)
-        if not torch.isfinite(loss_d):
+        if not torch.isfinite(self.dist.mean(loss_d)):
             raise Diverged(f"discriminator loss is {loss_d.item()}")
         self.opt_d.zero_grad(set_to_none=True)
         loss_d.backward()
         self.opt_d.step()
-        # G: fool the updated D
-        loss_g = g_loss(cfg.loss, self.D_logits(fake))
-        if not torch.isfinite(loss_g):
+        # G: fool the updated D (through the bare D: its gradients here are not wanted, so no all-reduce)
+        loss_g = g_loss(cfg.loss, self.D_logits(fake, self.D))
+        if not torch.isfinite(self.dist.mean(loss_g)):
             raise Diverged(f"generator loss is {loss_g.item()}")
         self.opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
@@ -248,7 +289,7 @@ class Trainer:
     def inference_generator(self) -> Generator:
         """The generator to sample from: the EMA one (BN recalibrated) if kept, else G in eval mode."""
         if self.ema is not None:
-            recalibrate_bn(self.ema, self.cfg.nz)
+            recalibrate_bn(self.ema, self.cfg.nz, device=self.dist.device)
             return self.ema
         g = copy.deepcopy(self.G).to(memory_format=torch.contiguous_format).eval()
         return g
@@ -256,18 +297,20 @@ class Trainer:
     @torch.no_grad()
     def save_samples(self, path: Path) -> None:
         g = self.inference_generator()
-        z = torch.from_numpy(seeds_to_z(SAMPLE_SEEDS, self.cfg.nz))
+        z = torch.from_numpy(seeds_to_z(SAMPLE_SEEDS, self.cfg.nz)).to(self.dist.device)
         path.parent.mkdir(parents=True, exist_ok=True)
         save_image(g(z), path, nrow=8, normalize=True, value_range=PIXEL_RANGE, padding=1)
 
     # ---- checkpoints ----------------------------------------------------
     def state(self) -> dict:
+        """Everything needed to continue; module states are saved unwrapped (no DDP/SyncBN
+        prefixes), so any number of processes can resume them."""
         return {
             "config": asdict(self.cfg),
-            "generator": self.G.state_dict(),
-            "discriminator": self.D.state_dict(),
+            "generator": _plain(self.G.state_dict()),
+            "discriminator": _plain(self.D.state_dict()),
             # BN stats recalibrated, so the checkpoint's EMA is ready to export
-            "ema": self.inference_generator().state_dict() if self.ema is not None else None,
+            "ema": _plain(self.inference_generator().state_dict()) if self.ema is not None else None,
             "opt_g": self.opt_g.state_dict(),
             "opt_d": self.opt_d.state_dict(),
             "epoch": self.epoch,
@@ -321,31 +364,42 @@ def write_metrics(path: Path, row: dict) -> None:
         w.writerow(row)
 
 
-def run(cfg: Config, resume: bool = False, stop: StopFlag | None = None) -> Trainer:
-    """Train until cfg.epochs, cfg.max_minutes, or a stop signal; checkpoint on the way out."""
+def run(cfg: Config, resume: bool = False, stop: StopFlag | None = None, dist: Dist | None = None) -> Trainer:
+    """Train until cfg.epochs, cfg.max_minutes, or a stop signal; checkpoint on the way out.
+
+    Under torchrun every rank runs this loop on its share of each global batch;
+    only rank 0 writes files, and stop decisions are agreed by all ranks."""
+    dist = dist or Dist()
     check_config(cfg)
+    if cfg.batch_size % dist.world_size:
+        raise ValueError(f"--batch-size {cfg.batch_size} must divide evenly over {dist.world_size} processes")
     out = Path(cfg.out)
     if not resume and (out / checkpoint.FILENAME).exists():
         raise FileExistsError(f"{out} already holds a run: pass --resume to continue it, or choose another --out")
-    torch.set_num_threads(cfg.threads or os.cpu_count() or 1)
+    torch.set_num_threads(cfg.threads or max(1, (os.cpu_count() or 1) // int(os.environ.get("LOCAL_WORLD_SIZE", 1))))
     state = checkpoint.load(out) if resume else None
     if not cfg.data:
         raise DataError("no --data given and the checkpoint does not name its data")
     data = load_images(cfg.data, cfg.image_size, cfg.max_images or None)
-    tr = Trainer(cfg, data)
+    tr = Trainer(cfg, data, dist)
+    main = dist.is_main
+    say = (lambda msg: print(msg, file=sys.stderr)) if main else (lambda msg: None)
     if state is not None:
         tr.load_state(state)
-        print(f"resumed {out} at epoch {tr.epoch}, step {tr.step}", file=sys.stderr)
-    out.mkdir(parents=True, exist_ok=True)
+        say(f"resumed {out} at epoch {tr.epoch}, step {tr.step}")
+    if main:
+        out.mkdir(parents=True, exist_ok=True)
     stop = stop or StopFlag()
-    bs = min(cfg.batch_size, len(data))
-    print(f"{len(data)} images, {tr.steps_per_epoch} steps/epoch of {bs}, epochs {tr.epoch}→{cfg.epochs}", file=sys.stderr)
+    bs = tr.global_batch
+    say(f"{len(data)} images, {tr.steps_per_epoch} steps/epoch of {bs}"
+        + (f" ({dist.world_size} processes × {bs // dist.world_size})" if dist.enabled else "")
+        + f", epochs {tr.epoch}→{cfg.epochs}")
 
     session_start = time.monotonic()
     last_save = tr.step
     while tr.epoch < cfg.epochs and not stop.reason:
         bar = tqdm(total=tr.steps_per_epoch, initial=tr.batch_in_epoch, desc=f"epoch {tr.epoch + 1}/{cfg.epochs}",
-                   unit="step", dynamic_ncols=True, mininterval=1.0 if sys.stderr.isatty() else 30.0)
+                   unit="step", dynamic_ncols=True, mininterval=1.0 if sys.stderr.isatty() else 30.0, disable=not main)
         t_log, n_log = time.monotonic(), 0
         while tr.batch_in_epoch < tr.steps_per_epoch:
             t0 = time.monotonic()
@@ -354,7 +408,7 @@ def run(cfg: Config, resume: bool = False, stop: StopFlag | None = None) -> Trai
             tr.train_seconds += time.monotonic() - t0
             n_log += bs
             bar.update(1)
-            if tr.step % cfg.log_every == 0 or tr.batch_in_epoch == tr.steps_per_epoch:
+            if main and (tr.step % cfg.log_every == 0 or tr.batch_in_epoch == tr.steps_per_epoch):
                 ips = n_log / max(time.monotonic() - t_log, 1e-9)
                 bar.set_postfix(D=f"{stats['loss_d']:.3f}", G=f"{stats['loss_g']:.3f}", img_s=f"{ips:.0f}")
                 write_metrics(out / "metrics.csv", {"step": tr.step, "epoch": tr.epoch + tr.batch_in_epoch / tr.steps_per_epoch,
@@ -364,24 +418,28 @@ def run(cfg: Config, resume: bool = False, stop: StopFlag | None = None) -> Trai
                 t_log, n_log = time.monotonic(), 0
             if cfg.max_minutes and time.monotonic() - session_start >= cfg.max_minutes * 60 - 1e-9:
                 stop.reason = stop.reason or f"--max-minutes {cfg.max_minutes:g}"
-            if stop.reason:
+            if dist.any(bool(stop.reason)):
+                stop.reason = stop.reason or "another process's stop"
                 break
             if cfg.checkpoint_every and tr.step - last_save >= cfg.checkpoint_every:
-                tr.save_checkpoint()
+                if main:
+                    tr.save_checkpoint()
                 last_save = tr.step
         bar.close()
         if tr.batch_in_epoch >= tr.steps_per_epoch:
             tr.epoch += 1
             tr.batch_in_epoch = 0
-            tr.save_samples(out / "samples" / f"epoch_{tr.epoch:03d}.png")
-            tr.save_checkpoint()
+            if main:
+                tr.save_samples(out / "samples" / f"epoch_{tr.epoch:03d}.png")
+                tr.save_checkpoint()
+                if cfg.snapshot_every and tr.epoch % cfg.snapshot_every == 0:
+                    checkpoint.copy(out / checkpoint.FILENAME, out / "snapshots" / f"epoch_{tr.epoch:03d}.pt")
             last_save = tr.step
-            if cfg.snapshot_every and tr.epoch % cfg.snapshot_every == 0:
-                checkpoint.save(tr.state(), out / "snapshots" / f"epoch_{tr.epoch:03d}.pt")
-    if tr.step != last_save or stop.reason:
-        tr.save_checkpoint()
-    tr.save_samples(out / "samples" / "last.png")
-    plot_losses(out / "metrics.csv", out / "loss.png")
+    if main:
+        if tr.step != last_save or stop.reason:
+            tr.save_checkpoint()
+        tr.save_samples(out / "samples" / "last.png")
+        plot_losses(out / "metrics.csv", out / "loss.png")
     return tr
 
 
@@ -415,11 +473,13 @@ def plot_losses(csv_path: Path, png_path: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    dist = Dist()
     try:
         cfg, resume = config_from_args(argv)
         stop = StopFlag()
         stop.install()
-        tr = run(cfg, resume, stop)
+        dist = setup()
+        tr = run(cfg, resume, stop, dist)
     except (DataError, checkpoint.CheckpointError, FileExistsError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -427,6 +487,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: training diverged ({e}). The last good checkpoint in {cfg.out} is kept; "
               f"resume it with a lower --lr-g/--lr-d in a new run, or check the data.", file=sys.stderr)
         return 1
+    finally:
+        dist.close()
+    if not dist.is_main:
+        return 0
     where = Path(cfg.out) / checkpoint.FILENAME
     if stop.reason:
         print(f"stopped by {stop.reason} at epoch {tr.epoch}, step {tr.step}; checkpoint saved to {where}.\n"
