@@ -25,6 +25,7 @@ from demo.latents import SEED_MAX
 SCALE = 2  # faces are shown and downloaded at 2× (Lanczos)
 DIRECTION_RANGE = 6.0  # SeFa slider range (in units of z's std)
 QUEUE_SIZE = 64
+CONCURRENCY = 2  # = cores here; onnxruntime already uses every core for one batch
 ANIMATION_TTL = 15 * 60  # seconds an exported GIF stays in our temp folder
 
 HOW_TO = ("**Generate** a batch from a seed (face *i* uses seed + *i*; the caption is its seed, so any face can be "
@@ -150,9 +151,11 @@ def footer(engine: Engine) -> str:
     return " · ".join(parts)
 
 
-def build(engine: Engine) -> gr.Blocks:
+def build(engine: Engine, queue_size: int = QUEUE_SIZE, concurrency: int = CONCURRENCY) -> gr.Blocks:
+    """The whole app. Work is bounded: at most `concurrency` requests compute at once (each capped at
+    64 faces/frames) and `queue_size` wait; past that a request is refused with "queue is full"."""
     h = Handlers(engine)
-    api = dict(preprocess=False, concurrency_limit=2)
+    api = dict(preprocess=False, concurrency_limit=concurrency)
 
     with gr.Blocks(title="Anime Face Generator", delete_cache=(1800, 3600)) as demo:
         gr.Markdown("# Anime Face Generator", elem_id="title")
@@ -248,6 +251,5 @@ def build(engine: Engine) -> gr.Blocks:
             demo.load(h.directions, d_in, d_img, api_visibility="private", **api)
         demo.load(h.generate, [seed, count, trunc], gallery, api_visibility="private", **api)
         demo.load(h.morph, morph_in, morph_img, api_visibility="private", **api)
-    # Bounded work: at most 2 requests compute at once, 64 wait; past that the client is told the queue is full.
-    demo.queue(max_size=QUEUE_SIZE, default_concurrency_limit=2)
+    demo.queue(max_size=queue_size, default_concurrency_limit=concurrency)
     return demo

@@ -104,7 +104,8 @@ def raw_call(server: str, name: str, data: list) -> tuple[str, str]:
     """POST /gradio_api/call/<name>, then read the event stream to its end: (last event, its data)."""
     with httpx.Client(base_url=server, timeout=30) as h:
         r = h.post(f"gradio_api/call/{name}", json={"data": data})
-        assert r.status_code == 200, r.text
+        if r.status_code != 200:
+            return f"http {r.status_code}", r.text
         event_id = r.json()["event_id"]
         event, payload = "", ""
         with h.stream("GET", f"gradio_api/call/{name}/{event_id}") as s:
@@ -145,3 +146,24 @@ def test_files_outside_app_output_are_not_served(server, tmp_path):
         for url in (f"gradio_api/file={secret}", "gradio_api/file=/etc/passwd", f"file={secret}"):
             r = h.get(url)
             assert r.status_code in (403, 404) and "do not serve" not in r.text and "root:" not in r.text
+
+
+def test_overload_answers_busy_and_recovers(exported_model):
+    """A tiny queue (1 running, 1 waiting) flooded by 12 simultaneous heavy requests: the extra ones are
+    refused with a "queue is full" error at once instead of piling up, and the server then serves normally."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    demo = build(Engine(exported_model, threads=1), queue_size=1, concurrency=1)
+    port = free_port()
+    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, show_error=True, quiet=True)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        with ThreadPoolExecutor(12) as pool:
+            results = list(pool.map(lambda i: raw_call(url, "interpolate", [i, i + 1, 64, "slerp"]), range(12)))
+        events = [e for e, _ in results]
+        assert events.count("complete") >= 1
+        refused = [(e, p) for e, p in results if e != "complete"]
+        assert refused and all(e == "http 503" and "queue is full" in p.lower() for e, p in refused), refused[:2]
+        assert raw_call(url, "generate", [1, 2, 1.0])[0] == "complete"
+    finally:
+        demo.close()
