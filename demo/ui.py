@@ -34,8 +34,12 @@ HOW_TO = ("**Generate** a batch from a seed (face *i* uses seed + *i*; the capti
 
 CSS = """
 #title h1 {margin-bottom: 0}
-.gallery-item img, .thumbnail-item img {image-rendering: auto}
-footer {display: none !important}
+.autoheight .grid-wrap {min-height: 0 !important; height: auto !important; max-height: none !important}
+#pickrow {align-items: center}
+#footer {opacity: 0.75; font-size: 0.9em}
+.autoheight .grid-container {grid-template-columns: repeat(var(--cols, 8), minmax(0, 1fr)) !important}
+#path {--cols: 8} #variations {--cols: 6}
+.bigface img {width: 100% !important; height: 100% !important; object-fit: contain}
 """
 
 
@@ -158,7 +162,8 @@ def build(engine: Engine, queue_size: int = QUEUE_SIZE, concurrency: int = CONCU
     api = dict(preprocess=False, concurrency_limit=concurrency)
 
     with gr.Blocks(title="Anime Face Generator", delete_cache=(1800, 3600)) as demo:
-        gr.Markdown("# Anime Face Generator", elem_id="title")
+        gr.Markdown("# Anime Face Generator\nA DCGAN trained on 18k anime faces, running on your CPU through ONNX Runtime.",
+                    elem_id="title")
         gr.Markdown(HOW_TO)
         with gr.Tab("Generate"):
             with gr.Row(equal_height=True):
@@ -168,13 +173,16 @@ def build(engine: Engine, queue_size: int = QUEUE_SIZE, concurrency: int = CONCU
                 trunc = gr.Slider(*params.TRUNCATION, value=1.0, step=0.05, label="Truncation",
                                   info="< 1: safer, more average faces; > 1: wilder", scale=3)
                 go = gr.Button("Generate", variant="primary", scale=1, elem_id="generate")
-            gallery = gr.Gallery(label="Faces (caption = seed; click one to pick it)", columns=8, height="auto",
-                                 format="png", object_fit="contain", elem_id="gallery", buttons=["download", "fullscreen"])
-            with gr.Row():
-                target = gr.Radio(["A", "B"], value="A", label="A click on a face sets", scale=1)
-                picked = gr.Markdown("Picked: A = 42, B = 1234")
-            gr.Examples([[42, 16, 1.0], [2026, 32, 0.7], [7, 64, 1.0]], inputs=[seed, count, trunc],
-                        label="Examples (click one, then Generate)")
+            gallery = gr.Gallery(label="Faces (caption = seed; click one to pick it for Morph)", columns=8,
+                                 format="png", object_fit="contain", elem_id="gallery", elem_classes="autoheight",
+                                 buttons=["download", "fullscreen"], allow_preview=False)
+            with gr.Row(elem_id="pickrow"):
+                target = gr.Radio(["A", "B"], value="A", label="Next click sets", scale=1, min_width=160)
+                picked = gr.Markdown("Picked: A = 42, B = 1234", elem_id="picked")
+                gr.Examples([[42, 16, 1.0], [2026, 32, 0.7], [7, 64, 1.0]], inputs=[seed, count, trunc],
+                            outputs=gallery, fn=h.generate, run_on_click=True, cache_examples=False, preprocess=False,
+                            example_labels=["seed 42 · 16 faces", "seed 2026 · 32, truncation 0.7", "seed 7 · 64 faces"],
+                            label="Examples")
         with gr.Tab("Morph"):
             with gr.Row(equal_height=True):
                 seed_a = gr.Number(value=42, label="Seed A", elem_id="seed_a")
@@ -184,15 +192,16 @@ def build(engine: Engine, queue_size: int = QUEUE_SIZE, concurrency: int = CONCU
             with gr.Row():
                 with gr.Column(scale=1):
                     t = gr.Slider(0, 1, value=0.5, step=0.01, label="t (0 = A, 1 = B)", elem_id="t")
-                    morph_img = gr.Image(label="In-between face", format="png", height=300, elem_id="morph",
+                    morph_img = gr.Image(label="In-between face", format="png", height=320, elem_id="morph", elem_classes="bigface",
                                          buttons=["download"], interactive=False)
                 with gr.Column(scale=2):
                     frames = gr.Slider(2, params.MAX_FRAMES, value=16, step=1, label="Frames")
                     render = gr.Button("Render path + GIF", variant="primary", elem_id="render")
-                    path_gallery = gr.Gallery(label="Path", columns=8, height="auto", format="png", elem_id="path")
+                    path_gallery = gr.Gallery(label="Path", columns=8, format="png", elem_id="path",
+                                              elem_classes="autoheight", allow_preview=False)
                     with gr.Row():
                         anim_file = gr.File(label="Animated GIF (loops A → B → A)", elem_id="gif")
-                        anim_view = gr.Image(label="Preview", height=200, interactive=False)
+                        anim_view = gr.Image(label="Preview", height=200, interactive=False, elem_classes="bigface")
         with gr.Tab("Variations"):
             with gr.Row(equal_height=True):
                 v_seed = gr.Number(value=42, label="Seed")
@@ -200,7 +209,8 @@ def build(engine: Engine, queue_size: int = QUEUE_SIZE, concurrency: int = CONCU
                 v_count = gr.Slider(1, params.MAX_VARIATIONS, value=11, step=1, label="Count")
                 v_vseed = gr.Number(value=0, label="Variation seed")
                 v_go = gr.Button("Vary", variant="primary")
-            v_gallery = gr.Gallery(label="Original first, then variations", columns=6, height="auto", format="png")
+            v_gallery = gr.Gallery(label="Original first, then variations", columns=6, format="png",
+                                   elem_classes="autoheight", allow_preview=False, elem_id="variations")
         with gr.Tab("Directions"):
             if h.useful_directions:
                 gr.Markdown("Unsupervised directions (SeFa) of this generator, strongest first. "
@@ -211,7 +221,8 @@ def build(engine: Engine, queue_size: int = QUEUE_SIZE, concurrency: int = CONCU
                         sliders = [gr.Slider(-DIRECTION_RANGE, DIRECTION_RANGE, value=0, step=0.25,
                                              label=f"Direction {i + 1}") for i in range(len(h.useful_directions))]
                         d_reset = gr.Button("Reset")
-                    d_img = gr.Image(label="Edited face", format="png", height=320, interactive=False, scale=1)
+                    d_img = gr.Image(label="Edited face", format="png", height=420, interactive=False, scale=1,
+                                     elem_classes="bigface", elem_id="edit")
             else:
                 gr.Markdown("This model ships no usable latent directions.")
         gr.Markdown(footer(engine), elem_id="footer")

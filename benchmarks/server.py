@@ -1,0 +1,130 @@
+"""End to end through the server: full HTTP round trips of the API next to the bare model time.
+
+    python -m benchmarks.server [--calls 50] [--json out.json]
+
+Starts app.py on a free loopback port, then for each request kind measures p50/p95 of
+POST /gradio_api/call/<name> + reading its event stream to the end (what any client pays
+before it has the file URLs), the same through gradio_client (which also downloads every
+file, one request each), the engine's own time for the same work, and — the target's
+yardstick — a bare PyTorch eager forward of batch 16 in this same run.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import socket
+import statistics
+import time
+from pathlib import Path
+
+import numpy as np
+
+
+def pct(xs: list[float], q: int) -> float:
+    return statistics.quantiles(xs, n=100)[q - 1] if len(xs) > 1 else xs[0]
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--calls", type=int, default=50)
+    p.add_argument("--model", default="exported/generator.onnx")
+    p.add_argument("--json")
+    a = p.parse_args(argv)
+
+    import httpx
+    import torch
+    from gradio_client import Client
+
+    from demo.engine import Engine
+    from demo.latents import seeds_to_z
+    from demo.images import save_animation, upscale
+    from demo.ui import SCALE
+    from scripts.load_test import call, start_app
+    from trainer.model import Generator
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = start_app(port)
+    url = f"http://127.0.0.1:{port}/"
+    eng = Engine(a.model)
+    rnd = random.Random(0)
+    cases = [
+        ("generate 1", "generate", lambda: [rnd.randint(0, 10**6), 1, 1.0], lambda: eng.faces([1])),
+        ("generate 16", "generate", lambda: [rnd.randint(0, 10**6), 16, 1.0], lambda: eng.faces(range(16))),
+        ("generate 64", "generate", lambda: [rnd.randint(0, 10**6), 64, 1.0], lambda: eng.faces(range(64))),
+        ("morph", "morph", lambda: [rnd.randint(0, 10**6), rnd.randint(0, 10**6), 0.5, "slerp"],
+         lambda: eng.path(1, 2, [0.5])),
+        ("interpolate 16 + GIF", "interpolate", lambda: [rnd.randint(0, 10**6), rnd.randint(0, 10**6), 16, "slerp"],
+         lambda: eng.path(1, 2, np.linspace(0, 1, 16))),
+    ]
+    opts = eng.info.meta.get("training", {}).get("options", {})
+    g = Generator(eng.info.nz, opts.get("ngf", 64), eng.info.image_size).eval()
+    z16 = torch.from_numpy(seeds_to_z(range(16)))
+    torch.set_num_threads(os.cpu_count() or 1)
+    with torch.no_grad():
+        for _ in range(3):
+            g(z16)
+        eager = []
+        for _ in range(a.calls):
+            t = time.perf_counter()
+            g(z16)
+            eager.append(time.perf_counter() - t)
+    eager16 = statistics.median(eager) * 1000
+
+    rows = []
+    try:
+        client = Client(url, verbose=False)
+        with httpx.Client(base_url=url, timeout=120) as h:
+            for label, name, args, bare in cases:
+                for _ in range(3):
+                    call(h, name, args())
+                http_ms, client_ms, bare_ms = [], [], []
+                for _ in range(a.calls):
+                    t = time.perf_counter()
+                    event, payload = call(h, name, args())
+                    http_ms.append((time.perf_counter() - t) * 1000)
+                    assert event == "complete", payload
+                for _ in range(max(5, a.calls // 5)):
+                    t = time.perf_counter()
+                    client.predict(*args(), api_name=f"/{name}")
+                    client_ms.append((time.perf_counter() - t) * 1000)
+                for _ in range(a.calls):
+                    t = time.perf_counter()
+                    faces = bare()
+                    bare_ms.append((time.perf_counter() - t) * 1000)
+                rows.append({"request": label, "http_p50_ms": pct(http_ms, 50), "http_p95_ms": pct(http_ms, 95),
+                             "gradio_client_p50_ms": pct(client_ms, 50), "model_p50_ms": pct(bare_ms, 50)})
+        # where the rest of the time goes, for the heaviest request
+        faces = eng.path(1, 2, np.linspace(0, 1, 16))
+        t = time.perf_counter()
+        imgs = [upscale(f, SCALE) for f in faces]
+        up_ms = (time.perf_counter() - t) * 1000
+        t = time.perf_counter()
+        save_animation(imgs, Path("/tmp/_bench.gif"))
+        gif_ms = (time.perf_counter() - t) * 1000
+        t = time.perf_counter()
+        import io
+        for im in imgs:
+            im.save(io.BytesIO(), format="PNG")
+        png_ms = (time.perf_counter() - t) * 1000
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+    print(f"PyTorch eager forward, batch 16 (this run): {eager16:.1f} ms  → target for /generate 16: ≤ {2 * eager16:.0f} ms")
+    print(f"{'request':<22} {'HTTP p50':>9} {'HTTP p95':>9} {'gradio_client p50':>18} {'model p50':>10} {'HTTP/model':>11}")
+    for r in rows:
+        print(f"{r['request']:<22} {r['http_p50_ms']:>7.1f}ms {r['http_p95_ms']:>7.1f}ms {r['gradio_client_p50_ms']:>16.1f}ms "
+              f"{r['model_p50_ms']:>8.1f}ms {r['http_p50_ms'] / r['model_p50_ms']:>10.1f}×")
+    print(f"interpolate 16 breakdown: upscale {up_ms:.1f} ms, GIF encode {gif_ms:.1f} ms, 16 PNG encodes {png_ms:.1f} ms")
+    if a.json:
+        Path(a.json).write_text(json.dumps({"eager16_ms": eager16, "rows": rows,
+                                            "breakdown_ms": {"upscale": up_ms, "gif": gif_ms, "png16": png_ms}}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,57 @@
+"""Make the README's images from the shipped model (and the run's metrics for the curve).
+
+    python scripts/readme_images.py [--model exported/generator.onnx] [--metrics runs/anime/metrics.csv]
+
+Writes docs/grid.png (seeds 0–63), docs/morph_strip.png and docs/morph.gif (seed 7 → 42, slerp) and,
+when the metrics file exists, docs/training_curve.png. All faces are generated; no training image is used.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from demo.engine import Engine  # noqa: E402
+from demo.images import grid, save_animation, upscale  # noqa: E402
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--model", default=str(ROOT / "exported" / "generator.onnx"))
+    p.add_argument("--metrics", default=str(ROOT / "runs" / "anime" / "metrics.csv"))
+    p.add_argument("--out", default=str(ROOT / "docs"))
+    p.add_argument("--pair", type=int, nargs=2, default=[7, 42], help="seeds of the morph")
+    a = p.parse_args(argv)
+    out = Path(a.out)
+    out.mkdir(parents=True, exist_ok=True)
+    eng = Engine(a.model)
+    grid(eng.faces(range(64)), 8).resize((8 * 64 * 2 + 14 * 2, 8 * 64 * 2 + 14 * 2)).save(out / "grid.png")
+    strip = eng.path(*a.pair, np.linspace(0, 1, 10))
+    grid(strip, 10).save(out / "morph_strip.png")
+    frames = eng.path(*a.pair, np.linspace(0, 1, 24))
+    save_animation([upscale(f, 2) for f in frames], out / "morph.gif", fps=15)
+    # each SeFa direction the app shows, applied to 3 faces at -5 … +5
+    rows = []
+    for i in range(eng.num_directions):
+        for seed in (1, 2, 3):
+            for amt in np.linspace(-5, 5, 5):
+                vec = np.zeros(eng.num_directions, np.float32)
+                vec[i] = amt
+                rows.append(eng.edit(seed, vec))
+    if rows:
+        grid(np.stack(rows), 15).save(out / "directions.png")
+    if Path(a.metrics).exists():
+        from trainer.train import plot_losses
+
+        plot_losses(Path(a.metrics), out / "training_curve.png")
+    print(f"wrote {', '.join(sorted(x.name for x in out.glob('*.png'))) } and morph.gif to {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
