@@ -14,7 +14,6 @@ import argparse
 import json
 import os
 import random
-import socket
 import statistics
 import time
 from pathlib import Path
@@ -41,12 +40,10 @@ def main(argv: list[str] | None = None) -> int:
     from demo.latents import seeds_to_z
     from demo.images import save_animation, upscale
     from demo.ui import SCALE
-    from scripts.load_test import call, start_app
+    from scripts.load_test import call, free_port, start_app
     from trainer.model import Generator
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     proc = start_app(port)
     url = f"http://127.0.0.1:{port}/"
     eng = Engine(a.model)

@@ -13,7 +13,6 @@ import argparse
 import json
 import os
 import re
-import socket
 import statistics
 import subprocess
 import sys
@@ -33,11 +32,9 @@ def time_import() -> float:
 
 
 def time_app() -> float:
-    from scripts.load_test import call
+    from scripts.load_test import call, free_port
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     t = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=ROOT,
                             env={**os.environ, "GRADIO_ANALYTICS_ENABLED": "False"},

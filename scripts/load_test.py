@@ -46,6 +46,17 @@ def call(h: httpx.Client, name: str, data: list) -> tuple[str, str]:
     return event, payload
 
 
+def call_url(url: str, name: str, data: list, timeout: float = 60) -> tuple[str, str]:
+    with httpx.Client(base_url=url, timeout=timeout) as h:
+        return call(h, name, data)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -122,9 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     proc = None
     url = a.url
     if not url:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
+        port = free_port()
         proc = start_app(port)
         url = f"http://127.0.0.1:{port}/"
     if not url.startswith(("http://127.", "http://localhost")):

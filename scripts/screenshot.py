@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -17,7 +16,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from scripts.load_test import start_app  # noqa: E402
+from scripts.load_test import free_port, start_app  # noqa: E402
 from tests.test_browser import CHROMIUM, FLAGS  # noqa: E402
 
 
@@ -31,9 +30,7 @@ def main(argv: list[str] | None = None) -> int:
         os.environ["ANIME_GAN_MODEL"] = a.model
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     proc = start_app(port)
     from playwright.sync_api import sync_playwright
 

@@ -1,6 +1,7 @@
 """Shared fixtures: tiny images made here, one tiny trained + exported model per session."""
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -49,6 +50,22 @@ def trained_run(tmp_path_factory, image_dir) -> Path:
     out = tmp_path_factory.mktemp("run") / "tiny"
     assert main(["--data", str(image_dir), "--out", str(out), "--epochs", "2", *TINY]) == 0
     return out
+
+
+@contextlib.contextmanager
+def serving(model: Path, **build_kwargs):
+    """The app (as app.py builds it) on a free loopback port; yields its URL."""
+    from demo.engine import Engine
+    from demo.ui import CSS, build
+    from scripts.load_test import free_port
+
+    demo = build(Engine(model, threads=1), **build_kwargs)
+    port = free_port()
+    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, show_error=True, quiet=True, css=CSS)
+    try:
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        demo.close()
 
 
 @pytest.fixture(scope="session")

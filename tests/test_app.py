@@ -1,29 +1,20 @@
 """The app launched on 127.0.0.1 and called like a user's script would: gradio_client and raw HTTP."""
 import json
-import socket
 
 import httpx
 import numpy as np
 import pytest
 from PIL import Image
 
-from demo.engine import Engine
-from demo.ui import SCALE, build
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from demo.ui import SCALE
+from scripts.load_test import call_url as raw_call
+from tests.conftest import serving
 
 
 @pytest.fixture(scope="module")
 def server(exported_model):
-    demo = build(Engine(exported_model, threads=1))
-    port = free_port()
-    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, show_error=True, quiet=True)
-    yield f"http://127.0.0.1:{port}/"
-    demo.close()
+    with serving(exported_model) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -100,23 +91,6 @@ def test_bad_values_get_clear_errors_and_server_survives(client, endpoint, args,
     assert len(client.predict(1, 2, api_name="/generate")) == 2  # still serving
 
 
-def raw_call(server: str, name: str, data: list) -> tuple[str, str]:
-    """POST /gradio_api/call/<name>, then read the event stream to its end: (last event, its data)."""
-    with httpx.Client(base_url=server, timeout=30) as h:
-        r = h.post(f"gradio_api/call/{name}", json={"data": data})
-        if r.status_code != 200:
-            return f"http {r.status_code}", r.text
-        event_id = r.json()["event_id"]
-        event, payload = "", ""
-        with h.stream("GET", f"gradio_api/call/{name}/{event_id}") as s:
-            for line in s.iter_lines():
-                if line.startswith("event:"):
-                    event = line.split(":", 1)[1].strip()
-                elif line.startswith("data:"):
-                    payload = line.split(":", 1)[1].strip()
-        return event, payload
-
-
 def test_raw_http(server):
     # raw HTTP must send every input (gradio_client fills the optional ones from the UI defaults)
     event, payload = raw_call(server, "generate", [5, 3, 1.0])
@@ -153,17 +127,27 @@ def test_overload_answers_busy_and_recovers(exported_model):
     refused with a "queue is full" error at once instead of piling up, and the server then serves normally."""
     from concurrent.futures import ThreadPoolExecutor
 
-    demo = build(Engine(exported_model, threads=1), queue_size=1, concurrency=1)
-    port = free_port()
-    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, show_error=True, quiet=True)
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        with ThreadPoolExecutor(12) as pool:
-            results = list(pool.map(lambda i: raw_call(url, "interpolate", [i, i + 1, 64, "slerp"]), range(12)))
+    with serving(exported_model, queue_size=1, concurrency=1) as url, ThreadPoolExecutor(12) as pool:
+        results = list(pool.map(lambda i: raw_call(url, "interpolate", [i, i + 1, 64, "slerp"]), range(12)))
         events = [e for e, _ in results]
         assert events.count("complete") >= 1
         refused = [(e, p) for e, p in results if e != "complete"]
         assert refused and all(e == "http 503" and "queue is full" in p.lower() for e, p in refused), refused[:2]
         assert raw_call(url, "generate", [1, 2, 1.0])[0] == "complete"
-    finally:
-        demo.close()
+
+
+def test_app_start_with_missing_or_corrupt_model_is_one_clear_line(tmp_path):
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    bad = tmp_path / "generator.onnx"
+    bad.write_bytes(b"\x08\x07garbage")
+    bad.with_suffix(".json").write_text('{"nz": 100, "image_size": 64}')
+    for model, expect in ((tmp_path / "missing.onnx", "model file not found"), (bad, "not a loadable ONNX model")):
+        r = subprocess.run([sys.executable, "app.py", "--model", str(model)], cwd=ROOT, capture_output=True, text=True,
+                           timeout=120, env={"GRADIO_ANALYTICS_ENABLED": "False", "PATH": "/usr/bin:/bin"})
+        assert r.returncode == 2
+        lines = r.stderr.strip().splitlines()
+        assert len(lines) == 1 and expect in lines[0] and str(model) in lines[0], r.stderr

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.test_app import free_port
+from tests.conftest import serving
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(os.environ.get("TEST_ARTIFACTS", Path(__file__).resolve().parent.parent / "artifacts"))
@@ -36,14 +36,8 @@ def need_browser():
 
 @pytest.fixture(scope="module")
 def page_url(exported_model):
-    from demo.engine import Engine
-    from demo.ui import CSS, build
-
-    demo = build(Engine(exported_model, threads=1))
-    port = free_port()
-    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, css=CSS)
-    yield f"http://127.0.0.1:{port}/"
-    demo.close()
+    with serving(exported_model) as url:
+        yield url
 
 
 def test_generate_in_browser(page_url, tmp_path):

@@ -1,12 +1,12 @@
 """2-process CPU (gloo) training through the same code path torchrun uses (RANK/WORLD_SIZE env → setup())."""
 import os
-import socket
 import subprocess
 import sys
 
 import torch
 import torch.multiprocessing as mp
 
+from scripts.load_test import free_port
 from tests.conftest import ROOT
 from trainer import checkpoint
 
@@ -15,12 +15,6 @@ ARGS = ["--image-size", "32", "--batch-size", "16", "--ngf", "8", "--ndf", "8", 
 # Per-rank BatchNorm statistics (8 images per rank instead of 16; SyncBatchNorm is CUDA-only) are the
 # only difference from one process, measured here at 2.7e-3 after 8 steps (bf16 autocast on); 2e-2 leaves room across machines.
 TOLERANCE = 2e-2
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _worker(rank: int, world: int, port: int, data: str, out: str, dump: str) -> None:
@@ -38,7 +32,7 @@ def _worker(rank: int, world: int, port: int, data: str, out: str, dump: str) ->
 
 
 def test_two_processes_agree_and_match_one(image_dir, tmp_path):
-    port = _free_port()
+    port = free_port()
     mp.start_processes(_worker, args=(2, port, str(image_dir), str(tmp_path / "ddp"), str(tmp_path)),
                        nprocs=2, join=True, start_method="spawn")
     r0, r1 = torch.load(tmp_path / "rank0.pt"), torch.load(tmp_path / "rank1.pt")
@@ -59,7 +53,7 @@ def test_two_processes_agree_and_match_one(image_dir, tmp_path):
 
 
 def test_two_process_checkpoint_resumes_in_one_process(image_dir, tmp_path):
-    port = _free_port()
+    port = free_port()
     mp.start_processes(_worker, args=(2, port, str(image_dir), str(tmp_path / "ddp"), str(tmp_path)),
                        nprocs=2, join=True, start_method="spawn")
     from trainer.train import main

@@ -16,6 +16,7 @@ import os
 import signal
 import sys
 import time
+import warnings
 from dataclasses import asdict, dataclass, fields
 from datetime import datetime, timezone
 from pathlib import Path
@@ -380,7 +381,12 @@ def run(cfg: Config, resume: bool = False, stop: StopFlag | None = None, dist: D
     state = checkpoint.load(out) if resume else None
     if not cfg.data:
         raise DataError("no --data given and the checkpoint does not name its data")
-    data = load_images(cfg.data, cfg.image_size, cfg.max_images or None)
+    with warnings.catch_warnings(record=True) as caught:  # skipped files: one plain line, not a warnings traceback
+        warnings.simplefilter("always")
+        data = load_images(cfg.data, cfg.image_size, cfg.max_images or None)
+    if dist.is_main:
+        for w in caught:
+            print(f"warning: {w.message}", file=sys.stderr)
     tr = Trainer(cfg, data, dist)
     main = dist.is_main
     say = (lambda msg: print(msg, file=sys.stderr)) if main else (lambda msg: None)
