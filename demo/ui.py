@@ -77,6 +77,10 @@ class Handlers:
         seeds = list(range(s, s + n))
         return list(zip(self._show(self.engine.faces(seeds, psi)), map(str, seeds)))
 
+    def generate_example(self, seed: Any, count: Any, truncation: Any) -> list[tuple]:
+        """/generate for the example chips (its own name, so the public endpoint keeps "/generate")."""
+        return self.generate(seed, count, truncation)
+
     @friendly
     def morph(self, seed_a: Any, seed_b: Any, t: Any, method: Any = "slerp", truncation: Any = 1.0):
         a, b = params.seed(seed_a, "seed A"), params.seed(seed_b, "seed B")
@@ -180,7 +184,8 @@ def build(engine: Engine, queue_size: int = QUEUE_SIZE, concurrency: int = CONCU
                 target = gr.Radio(["A", "B"], value="A", label="Next click sets", scale=1, min_width=160)
                 picked = gr.Markdown("Picked: A = 42, B = 1234", elem_id="picked")
                 gr.Examples([[42, 16, 1.0], [2026, 32, 0.7], [7, 64, 1.0]], inputs=[seed, count, trunc],
-                            outputs=gallery, fn=h.generate, run_on_click=True, cache_examples=False, preprocess=False,
+                            outputs=gallery, fn=h.generate_example, run_on_click=True, cache_examples=False, preprocess=False,
+                            api_visibility="private",
                             example_labels=["seed 42 · 16 faces", "seed 2026 · 32, truncation 0.7", "seed 7 · 64 faces"],
                             label="Examples")
         with gr.Tab("Morph"):
@@ -255,9 +260,9 @@ def build(engine: Engine, queue_size: int = QUEUE_SIZE, concurrency: int = CONCU
         v_go.click(h.variations, [v_seed, v_strength, v_count, v_vseed], v_gallery, api_name="variations", **api)
         if h.useful_directions:
             d_in = [d_seed, *sliders]
+            d_seed.submit(h.directions, d_in, d_img, api_name="directions", **api)
             for c in d_in:
                 c.change(h.directions, d_in, d_img, api_visibility="private", trigger_mode="always_last", **api)
-            d_seed.submit(h.directions, d_in, d_img, api_name="directions", **api)
             d_reset.click(lambda: [0.0] * len(sliders), outputs=sliders, api_visibility="private")
             demo.load(h.directions, d_in, d_img, api_visibility="private", **api)
         demo.load(h.generate, [seed, count, trunc], gallery, api_visibility="private", **api)

@@ -28,6 +28,12 @@ def pixels(path) -> np.ndarray:
     return np.asarray(Image.open(path).convert("RGB"))
 
 
+def test_api_endpoint_names(client):
+    names = set(client.view_api(print_info=False, return_format="dict")["named_endpoints"])
+    assert {"/generate", "/morph", "/interpolate", "/variations"} <= names  # + /directions when the model has useful ones
+    assert not any(n.rstrip("0123456789").endswith("_") for n in names), names  # no "/generate_1" shadowing
+
+
 def test_generate(client):
     out = client.predict(10, 5, api_name="/generate")
     assert [o["caption"] for o in out] == ["10", "11", "12", "13", "14"]
