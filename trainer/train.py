@@ -147,8 +147,11 @@ def config_from_args(argv: list[str] | None = None) -> tuple[Config, bool]:
 
 
 def native_bf16() -> bool:
-    """True where oneDNN runs bfloat16 natively; elsewhere bf16 autocast is emulated and slow."""
+    """True where the training device runs bfloat16 natively (a CUDA GPU that supports it, or a CPU
+    where oneDNN has bf16 instructions); elsewhere bf16 autocast is emulated and slow."""
     try:
+        if torch.cuda.is_available():
+            return bool(torch.cuda.is_bf16_supported())
         return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
     except (AttributeError, RuntimeError):
         return False
