@@ -105,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
         t = time.perf_counter()
         import io
         for im in imgs:
-            im.save(io.BytesIO(), format="PNG")
+            im.save(io.BytesIO(), format="PNG", compress_level=1)  # as demo.ui writes them
         png_ms = (time.perf_counter() - t) * 1000
     finally:
         proc.terminate()

@@ -41,6 +41,7 @@ def save_animation(frames: Sequence[Image.Image], path: str | Path, fps: float =
     duration = max(20, int(round(1000 / fps)))
     if path.suffix.lower() == ".webp":
         seq[0].save(path, save_all=True, append_images=seq[1:], duration=duration, loop=0, lossless=True, method=0)
-    else:
+    else:  # quantise each frame with the fast octree (Pillow's default median cut is ~25× slower here)
+        seq = [im.quantize(256, method=Image.Quantize.FASTOCTREE) for im in seq]
         seq[0].save(path, save_all=True, append_images=seq[1:], duration=duration, loop=0, optimize=False, disposal=2)
     return path

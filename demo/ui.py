@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import random
+import shutil
 import tempfile
 import time
 import uuid
@@ -26,7 +27,7 @@ SCALE = 2  # faces are shown and downloaded at 2× (Lanczos)
 DIRECTION_RANGE = 6.0  # SeFa slider range (in units of z's std)
 QUEUE_SIZE = 64
 CONCURRENCY = 2  # = cores here; onnxruntime already uses every core for one batch
-ANIMATION_TTL = 15 * 60  # seconds an exported GIF stays in our temp folder
+FILE_TTL = 15 * 60  # seconds a response's files stay in our temp folder (Gradio keeps its own copy)
 
 HOW_TO = ("**Generate** a batch from a seed (face *i* uses seed + *i*; the caption is its seed, so any face can be "
           "made again). **Click a face** to make it endpoint A or B, then **Morph** between them. "
@@ -62,10 +63,19 @@ class Handlers:
     def __init__(self, engine: Engine):
         self.engine = engine
         self.tmp = Path(tempfile.mkdtemp(prefix="anime-gan-"))
+        self._last_prune = 0.0
         self.useful_directions = self._useful_directions()
 
-    def _show(self, faces: np.ndarray) -> list:
-        return [upscale(f, SCALE) for f in faces]
+    def _show(self, faces: np.ndarray) -> list[str]:
+        """Faces → PNG files (2× Lanczos). Written here with fast zlib settings (compress_level=1: ~4× faster
+        than Gradio's own encoding of arrays, files ~25% larger); Gradio then serves them as they are."""
+        d = self._new_dir()
+        paths = []
+        for i, f in enumerate(faces):
+            path = d / f"face_{i:02d}.png"
+            upscale(f, SCALE).save(path, compress_level=1)
+            paths.append(str(path))
+        return paths
 
     @friendly
     def generate(self, seed: Any, count: Any, truncation: Any = 1.0) -> list[tuple]:
@@ -96,9 +106,9 @@ class Handlers:
         m = params.method(method)
         psi = params.real(truncation, "truncation", *params.TRUNCATION)
         ts = np.linspace(0.0, 1.0, n)
-        imgs = self._show(self.engine.path(a, b, ts, m, psi))
-        gif = save_animation(imgs, self._new_file(f"morph_{a}_{b}_{m}_{n}.gif"))
-        return [(img, f"t={t:.3f}") for img, t in zip(imgs, ts)], str(gif)
+        faces = self.engine.path(a, b, ts, m, psi)
+        gif = save_animation([upscale(f, SCALE) for f in faces], self._new_dir() / f"morph_{a}_{b}_{m}_{n}.gif")
+        return [(img, f"t={t:.3f}") for img, t in zip(self._show(faces), ts)], str(gif)
 
     @friendly
     def variations(self, seed: Any, strength: Any, count: Any, variation_seed: Any, truncation: Any = 1.0) -> list[tuple]:
@@ -117,7 +127,7 @@ class Handlers:
         full = np.zeros(self.engine.num_directions, np.float32)
         for idx, v in zip(self.useful_directions, vals):
             full[idx] = v
-        return upscale(self.engine.edit(s, full), SCALE)
+        return self._show(self.engine.edit(s, full)[None])[0]
 
     def _useful_directions(self, seeds: range = range(8), amount: float = 3.0, min_change: float = 6.0) -> list[int]:
         """SeFa directions whose ±amount move changes the face visibly (mean |Δpixel| ≥ min_change of 255)."""
@@ -133,14 +143,17 @@ class Handlers:
                 keep.append(i)
         return keep
 
-    def _new_file(self, name: str) -> Path:
+    def _new_dir(self) -> Path:
+        """A fresh folder for one response; folders older than FILE_TTL are removed (checked once a minute)."""
         now = time.time()
-        for old in self.tmp.glob("*"):
-            if now - old.stat().st_mtime > ANIMATION_TTL:
-                old.unlink(missing_ok=True)
-        d = self.tmp / uuid.uuid4().hex[:12]
+        if now - self._last_prune > 60:
+            self._last_prune = now
+            for old in self.tmp.iterdir():
+                if now - old.stat().st_mtime > FILE_TTL:
+                    shutil.rmtree(old, ignore_errors=True)
+        d = self.tmp / uuid.uuid4().hex
         d.mkdir()
-        return d / name
+        return d
 
 
 def random_seed() -> int:
