@@ -398,6 +398,8 @@ def run(cfg: Config, resume: bool = False, stop: StopFlag | None = None, dist: D
         say(f"resumed {out} at epoch {tr.epoch}, step {tr.step}")
     if main:
         out.mkdir(parents=True, exist_ok=True)
+        for stale in out.glob(checkpoint.FILENAME + ".*.tmp"):  # left by a run killed mid-write
+            stale.unlink(missing_ok=True)
     stop = stop or StopFlag()
     bs = tr.global_batch
     say(f"{len(data)} images, {tr.steps_per_epoch} steps/epoch of {bs}"
