@@ -27,9 +27,9 @@ def main(argv: list[str] | None = None) -> int:
     except ModelError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    from demo.ui import CSS, build  # gradio's import is the slow part of start-up; only after the model loads
+    from demo.ui import LAUNCH_KWARGS, build  # gradio's import is the slow part of start-up; only after the model loads
 
-    build(engine).launch(server_name=a.host, server_port=a.port, share=a.share, show_error=True, css=CSS, footer_links=["api"])
+    build(engine).launch(server_name=a.host, server_port=a.port, share=a.share, footer_links=["api"], **LAUNCH_KWARGS)
     return 0
 
 

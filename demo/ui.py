@@ -26,6 +26,10 @@ from demo.latents import SEED_MAX
 SCALE = 2  # faces are shown and downloaded at 2× (Lanczos)
 DIRECTION_RANGE = 6.0  # SeFa slider range (in units of z's std)
 QUEUE_SIZE = 64
+# Gradio keeps per-session state (a copy of every component's config, ~150 KB here) for its last N
+# sessions, and every API call is a session: at the default 10,000 that is ~1.5 GB before it levels off.
+# The app keeps no server-side state (no gr.State), so a few hundred is plenty.
+SESSION_CAPACITY = 256
 CONCURRENCY = 2  # = cores here; onnxruntime already uses every core for one batch
 FILE_TTL = 15 * 60  # seconds a response's files stay in our temp folder (Gradio keeps its own copy)
 
@@ -42,6 +46,9 @@ CSS = """
 #path {--cols: 8} #variations {--cols: 6}
 .bigface img {width: 100% !important; height: 100% !important; object-fit: contain}
 """
+
+
+LAUNCH_KWARGS = dict(css=CSS, show_error=True, state_session_capacity=SESSION_CAPACITY)
 
 
 def friendly(fn: Callable) -> Callable:

@@ -6,7 +6,7 @@
 Each client loops over a mix of /generate (16 faces), /morph and /interpolate (16 frames + GIF) through
 the raw HTTP API (POST /gradio_api/call/<name>, then the event stream to its end), all with valid
 inputs. Prints requests/s, p50/p95/p99 latency per endpoint, the error count (must be 0), and the
-server's RSS before, in the middle and after (a leak shows as growth between the middle and the end).
+server's RSS before, every few seconds during, and after the load (a leak shows as growth that never levels off).
 Every loop is bounded in count and time and only talks to 127.0.0.1.
 """
 from __future__ import annotations
@@ -104,9 +104,10 @@ def run_load(url: str, clients: int, seconds: float, seed: int = 0, on_half=None
     t0 = time.monotonic()
     for th in threads:
         th.start()
-    if on_half:
-        time.sleep(seconds / 2)
-        on_half()
+    if on_half:  # sample the server's memory while the load runs
+        while any(th.is_alive() for th in threads):
+            time.sleep(min(10.0, seconds / 6))
+            on_half(time.monotonic() - t0)
     for th in threads:
         th.join()
     wall = time.monotonic() - t0
@@ -145,9 +146,11 @@ def main(argv: list[str] | None = None) -> int:
                 for name, args in MIX:
                     call(h, name, args(random.Random(1)))
             rss["before_mb"] = round(rss_mb(proc.pid), 1)
+        samples: list[tuple[float, float]] = []
         report = run_load(url, a.clients, a.seconds,
-                          on_half=(lambda: rss.__setitem__("middle_mb", round(rss_mb(proc.pid), 1))) if proc else None)
+                          on_half=(lambda t: samples.append((round(t), round(rss_mb(proc.pid), 1)))) if proc else None)
         if proc:
+            rss["during_mb"] = samples
             rss["after_mb"] = round(rss_mb(proc.pid), 1)
         report["server_rss"] = rss
     finally:

@@ -56,12 +56,12 @@ def trained_run(tmp_path_factory, image_dir) -> Path:
 def serving(model: Path, **build_kwargs):
     """The app (as app.py builds it) on a free loopback port; yields its URL."""
     from demo.engine import Engine
-    from demo.ui import CSS, build
+    from demo.ui import LAUNCH_KWARGS, build
     from scripts.load_test import free_port
 
     demo = build(Engine(model, threads=1), **build_kwargs)
     port = free_port()
-    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, show_error=True, quiet=True, css=CSS)
+    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, **LAUNCH_KWARGS)
     try:
         yield f"http://127.0.0.1:{port}/"
     finally:
