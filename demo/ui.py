@@ -21,7 +21,7 @@ import numpy as np
 from demo import params
 from demo.engine import Engine
 from demo.images import save_animation, upscale
-from demo.latents import SEED_MAX
+from demo.latents import SEED_MAX, seeds_to_z
 
 SCALE = 2  # faces are shown and downloaded at 2× (Lanczos)
 DIRECTION_RANGE = 6.0  # SeFa slider range (in units of z's std)
@@ -137,18 +137,17 @@ class Handlers:
         return self._show(self.engine.edit(s, full)[None])[0]
 
     def _useful_directions(self, seeds: range = range(8), amount: float = 3.0, min_change: float = 6.0) -> list[int]:
-        """SeFa directions whose ±amount move changes the face visibly (mean |Δpixel| ≥ min_change of 255)."""
-        keep = []
-        for i in range(self.engine.num_directions):
-            diffs = []
-            for s in seeds:
-                base = self.engine.edit(s, []).astype(np.float32)
-                vec = np.zeros(self.engine.num_directions, np.float32)
-                vec[i] = amount
-                diffs.append(np.abs(self.engine.edit(s, vec).astype(np.float32) - base).mean())
-            if float(np.mean(diffs)) >= min_change:
-                keep.append(i)
-        return keep
+        """SeFa directions whose ±amount move changes the face visibly (mean |Δpixel| ≥ min_change of 255).
+        One batched render: the base faces once, then every (direction, seed) pair."""
+        k, d = self.engine.num_directions, self.engine.info.directions
+        if not k:
+            return []
+        base = seeds_to_z(seeds, self.engine.info.nz)
+        moved = (base[None] + amount * d[:, None, :]).reshape(-1, self.engine.info.nz)
+        faces = self.engine.render(np.concatenate([base, moved])).astype(np.float32)
+        ref, out = faces[:len(base)], faces[len(base):].reshape(k, len(base), *faces.shape[1:])
+        change = np.abs(out - ref[None]).mean(axis=(1, 2, 3, 4))
+        return [i for i in range(k) if change[i] >= min_change]
 
     def _new_dir(self) -> Path:
         """A fresh folder for one response; folders older than FILE_TTL are removed (checked once a minute)."""
