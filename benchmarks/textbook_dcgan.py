@@ -6,6 +6,9 @@ with torchvision transforms (ImageFolder, 2 workers) — no preloading, no EMA, 
 """
 from __future__ import annotations
 
+import argparse
+import sys
+import tempfile
 import time
 import zipfile
 from pathlib import Path
@@ -67,10 +70,11 @@ class TextbookDCGAN:
         return (err_real + err_fake).item(), err_g.item()
 
 
-def train_for(root: Path, seconds: float, batch_size: int = 128) -> tuple[TextbookDCGAN, int, float]:
+def train_for(root: Path, seconds: float, batch_size: int = 128,
+              workers: int = 2) -> tuple[TextbookDCGAN, int, float]:
     """Train the textbook recipe for a wall-clock budget; returns (model, steps, images/s)."""
     model = TextbookDCGAN()
-    dl = loader(root, batch_size)
+    dl = loader(root, batch_size, workers)
     steps, t0 = 0, time.monotonic()
     while time.monotonic() - t0 < seconds:
         for real, _ in dl:
@@ -79,3 +83,34 @@ def train_for(root: Path, seconds: float, batch_size: int = 128) -> tuple[Textbo
             if time.monotonic() - t0 >= seconds:
                 break
     return model, steps, steps * batch_size / (time.monotonic() - t0)
+
+
+def export_onnx(g: Generator, path: Path) -> None:
+    """The same ONNX contract as trainer.export (z [b, nz] → image [b, 3, H, W]), without its metadata."""
+    from trainer.model import FoldedGenerator
+
+    g = g.eval().to(memory_format=torch.contiguous_format)
+    torch.onnx.export(FoldedGenerator(g), (torch.zeros(2, g.nz),), str(path),
+                      dynamo=False, input_names=["z"], output_names=["image"],
+                      dynamic_axes={"z": {0: "b"}, "image": {0: "b"}})
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Train the textbook recipe for --minutes and write its generator as ONNX (for the FID head-to-head)."""
+    p = argparse.ArgumentParser(description=main.__doc__)
+    p.add_argument("--data", required=True, help=".zip of faces")
+    p.add_argument("--minutes", type=float, required=True)
+    p.add_argument("--onnx", required=True, help="where to write the generator")
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--workers", type=int, default=1, help="DataLoader worker processes")
+    a = p.parse_args(argv)
+    torch.set_num_threads(a.threads)
+    with tempfile.TemporaryDirectory() as tmp:
+        model, steps, ips = train_for(extract(a.data, Path(tmp)), a.minutes * 60, workers=a.workers)
+    export_onnx(model.G, Path(a.onnx))
+    print(f"textbook: {steps} steps of 128 in {a.minutes:g} min ({ips:.1f} img/s) -> {a.onnx}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,16 +1,21 @@
 """Training throughput: our trainer vs the textbook recipe (benchmarks/textbook_dcgan.py), same data, same run.
 
     python -m benchmarks.training [--seconds 60] [--data ../shared/datasets/anime-faces-64.zip]
-    python -m benchmarks.training --fid-minutes 30      # also: FID of each after the same wall-clock budget (long)
+    python -m benchmarks.training --fid-minutes 15      # also: FID of each after the same wall-clock budget (long)
 
 Throughput: each trains for --seconds (after a short warm-up) at batch 128; images/s includes the textbook
 DataLoader's JPEG decoding, as it would in a real run, and for ours the in-memory batches.
+
+FID head-to-head: both train at the same time for --fid-minutes, one torch thread each (the textbook's
+DataLoader worker is a third process on the same 2 cores, which only slows ours), then each generator
+is scored with ../shared/tools/fid.py --n 2000. Ours is the real command line, per-epoch samples and all.
 """
 from __future__ import annotations
 
 import argparse
 import json
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -37,53 +42,73 @@ def ours_for(data: torch.Tensor, seconds: float, batch_size: int = 128, **overri
     return tr, n, n * batch_size / (time.monotonic() - t0)
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--data", default=str(ROOT.parent / "shared" / "datasets" / "anime-faces-64.zip"))
-    p.add_argument("--seconds", type=float, default=60)
-    p.add_argument("--fid-minutes", type=float, default=0, help="also train each this long and compare FID@2000")
-    p.add_argument("--json")
-    a = p.parse_args(argv)
-    torch.set_num_threads(os.cpu_count() or 1)
-
+def throughput(data_path: str, seconds: float) -> dict:
+    """Images/s of the textbook recipe and of ours (fp32 bare, and defaults), batch 128, all cores."""
     from benchmarks.textbook_dcgan import extract, train_for
     from trainer.data import load_images
 
     rows = {}
     with tempfile.TemporaryDirectory() as tmp:
-        root = extract(a.data, Path(tmp))
+        root = extract(data_path, Path(tmp))
         t = time.monotonic()
-        data = load_images(a.data, 64)
+        data = load_images(data_path, 64)
         decode_s = time.monotonic() - t
         train_for(root, 5)  # warm-up (workers, allocator)
-        _, steps, ips = train_for(root, a.seconds)
+        _, steps, ips = train_for(root, seconds)
         rows["textbook (fp32, DataLoader over JPEGs)"] = ips
         ours_for(data, 5, bf16=False)
-        _, _, ips = ours_for(data, a.seconds, bf16=False, diffaug="", ema=0.0)
+        _, _, ips = ours_for(data, seconds, bf16=False, diffaug="", ema=0.0)
         rows["ours, fp32, no EMA/DiffAugment (in-memory data, channels_last)"] = ips
-        _, _, ips = ours_for(data, a.seconds)
+        _, _, ips = ours_for(data, seconds)
         rows["ours, defaults (bf16 where native, EMA, DiffAugment)"] = ips
         base = rows["textbook (fp32, DataLoader over JPEGs)"]
         print(f"one-off decode of the data set into memory: {decode_s:.1f} s ({len(data)} images)")
         print(f"{'trainer':<66} {'img/s':>7} {'vs textbook':>12}")
         for k, v in rows.items():
             print(f"{k:<66} {v:>7.1f} {v / base:>11.2f}×")
-        result = {"img_per_s": rows, "decode_s": decode_s}
+    return {"img_per_s": rows, "decode_s": decode_s}
 
-        if a.fid_minutes:
-            from scripts.fid_of_run import fid_of
-            from trainer.model import FoldedGenerator
 
-            fids = {}
-            for name, make in (("textbook", lambda: train_for(root, a.fid_minutes * 60)[0].G),
-                               ("ours", lambda: ours_for(data, a.fid_minutes * 60)[0].inference_generator())):
-                g = make().eval().to(memory_format=torch.contiguous_format)
-                onnx_path = Path(tmp) / f"{name}.onnx"
-                torch.onnx.export(FoldedGenerator(g), (torch.zeros(2, 100),), str(onnx_path), dynamo=False,
-                                  input_names=["z"], output_names=["image"], dynamic_axes={"z": {0: "b"}, "image": {0: "b"}})
-                fids[name] = fid_of(onnx_path, 2000)
-                print(f"{name}: FID@2000 after {a.fid_minutes:g} min = {fids[name]['fid']:.1f}", flush=True)
-            result["fid_after_minutes"] = {"minutes": a.fid_minutes, **fids}
+def head_to_head(data: str, minutes: float, n: int = 2000) -> dict:
+    """Textbook recipe vs our trainer's defaults, side by side for the same wall-clock minutes; FID of each."""
+    from scripts.fid_of_run import fid_of
+
+    data = str(Path(data).resolve())
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        procs = {
+            "textbook": subprocess.Popen([sys.executable, "-m", "benchmarks.textbook_dcgan", "--data", data,
+                                          "--minutes", str(minutes), "--onnx", str(tmp / "textbook.onnx")], cwd=ROOT),
+            "ours": subprocess.Popen([sys.executable, "-m", "trainer.train", "--data", data, "--out", str(tmp / "ours"),
+                                      "--epochs", "1000", "--max-minutes", str(minutes), "--threads", "1"], cwd=ROOT,
+                                     stderr=subprocess.DEVNULL),
+        }
+        for name, proc in procs.items():
+            if proc.wait() != 0:
+                raise RuntimeError(f"{name} training failed (exit {proc.returncode})")
+        subprocess.run([sys.executable, "-m", "trainer.export", "--checkpoint", str(tmp / "ours"),
+                        "--out", str(tmp / "ours.onnx")], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+        fids = {}
+        for name in procs:
+            fids[name] = fid_of(tmp / f"{name}.onnx", n)
+            print(f"{name}: FID@{n} after {minutes:g} min = {fids[name]['fid']:.1f} "
+                  f"(KID×1e3 {fids[name]['kid_x1000']:.1f})", flush=True)
+    return {"minutes": minutes, "threads_each": 1, **fids}
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--data", default=str(ROOT.parent / "shared" / "datasets" / "anime-faces-64.zip"))
+    p.add_argument("--seconds", type=float, default=60, help="throughput run length per trainer (0 = skip)")
+    p.add_argument("--fid-minutes", type=float, default=0, help="also train each this long and compare FID@2000")
+    p.add_argument("--json")
+    a = p.parse_args(argv)
+    torch.set_num_threads(os.cpu_count() or 1)
+
+    result = throughput(a.data, a.seconds) if a.seconds > 0 else {}
+
+    if a.fid_minutes:
+        result["fid_after_minutes"] = head_to_head(a.data, a.fid_minutes)
     if a.json:
         Path(a.json).write_text(json.dumps(result, indent=2))
     return 0

@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from scripts.load_test import free_port, start_app  # noqa: E402
-from tests.test_browser import CHROMIUM, FLAGS  # noqa: E402
+from scripts.chromium import CHROMIUM, FLAGS  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,5 +1,7 @@
 """The app launched on 127.0.0.1 and called like a user's script would: gradio_client and raw HTTP."""
+import io
 import json
+from pathlib import Path
 
 import httpx
 import numpy as np
@@ -38,7 +40,7 @@ def test_generate(client):
     out = client.predict(10, 5, api_name="/generate")
     assert [o["caption"] for o in out] == ["10", "11", "12", "13", "14"]
     first = pixels(out[0]["image"])
-    assert first.shape == (32 * SCALE, 32 * SCALE, 3) and out[0]["image"].endswith(".png")
+    assert first.shape == (32 * SCALE, 32 * SCALE, 3) and out[0]["image"].endswith(".jpg")
     again = client.predict(12, 1, api_name="/generate")
     assert np.array_equal(pixels(again[0]["image"]), pixels(out[2]["image"]))  # face i = seed + i
 
@@ -126,6 +128,26 @@ def test_files_outside_app_output_are_not_served(server, tmp_path):
         for url in (f"gradio_api/file={secret}", "gradio_api/file=/etc/passwd", f"file={secret}"):
             r = h.get(url)
             assert r.status_code in (403, 404) and "do not serve" not in r.text and "root:" not in r.text
+
+
+def test_faces_are_served_from_the_apps_own_folder(server, tmp_path):
+    """Responses point straight at the app's temp folder (a Gradio static path: no hashing or copying),
+    the files are JPEGs of the face size, and '..' out of that folder is refused."""
+    event, payload = raw_call(server, "generate", [5, 2, 1.0])
+    assert event == "complete", payload
+    items = json.loads(payload)[0]
+    path, url = items[0]["image"]["path"], items[0]["image"]["url"]
+    folder = Path(path).parent.parent
+    assert folder.name.startswith("anime-gan-"), path
+    secret = tmp_path / "secret.txt"
+    secret.write_text("do not serve")
+    with httpx.Client(timeout=10) as h:
+        r = h.get(url)
+        assert r.status_code == 200 and r.content[:3] == b"\xff\xd8\xff"  # JPEG
+        assert Image.open(io.BytesIO(r.content)).size == (32 * SCALE, 32 * SCALE)
+        escape = f"{server}gradio_api/file={folder}/../{secret.relative_to('/tmp')}"
+        r = h.get(escape)
+        assert r.status_code in (403, 404) and "do not serve" not in r.text
 
 
 def test_overload_answers_busy_and_recovers(exported_model):

@@ -11,12 +11,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from scripts.chromium import CHROMIUM, FLAGS
 from tests.conftest import serving
 
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(os.environ.get("TEST_ARTIFACTS", Path(__file__).resolve().parent.parent / "artifacts"))
-FLAGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
 def need_browser():

@@ -87,7 +87,8 @@ def export(ckpt_path: str | Path, out: str | Path, use_ema: bool = True, opset: 
         "training": {
             "data": Path(str(cfg.get("data", ""))).name,
             "num_images": state.get("num_images"),
-            "epochs": state["epoch"] + state["batch_in_epoch"] / max(1, state.get("num_images", 1) // cfg["batch_size"]),
+            "epochs": state["epoch"] + state["batch_in_epoch"] / state.get(  # older checkpoints lack it
+                "steps_per_epoch", max(1, state.get("num_images", 1) // cfg["batch_size"])),
             "steps": state["step"],
             "train_minutes": round(state.get("train_seconds", 0.0) / 60, 1),
             "weights": which,

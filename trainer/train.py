@@ -227,6 +227,7 @@ class Trainer:
         self.batch_in_epoch = 0  # batches of the current epoch already done
         self.step = 0
         self.train_seconds = 0.0
+        self._ema_calibrated_at: int | None = None  # step whose weights the EMA's BN statistics belong to
 
     # ---- one step -------------------------------------------------------
     @property
@@ -293,7 +294,9 @@ class Trainer:
     def inference_generator(self) -> Generator:
         """The generator to sample from: the EMA one (BN recalibrated) if kept, else G in eval mode."""
         if self.ema is not None:
-            recalibrate_bn(self.ema, self.cfg.nz, device=self.dist.device)
+            if self._ema_calibrated_at != self.step:  # samples and checkpoint of one epoch share the work
+                recalibrate_bn(self.ema, self.cfg.nz, device=self.dist.device)
+                self._ema_calibrated_at = self.step
             return self.ema
         g = copy.deepcopy(self.G).to(memory_format=torch.contiguous_format).eval()
         return g
@@ -322,6 +325,7 @@ class Trainer:
             "step": self.step,
             "train_seconds": self.train_seconds,
             "num_images": len(self.data),
+            "steps_per_epoch": self.steps_per_epoch,
             "torch_rng": torch.get_rng_state(),
             "saved_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         }
@@ -331,6 +335,7 @@ class Trainer:
         self.D.load_state_dict(state["discriminator"])
         if self.ema is not None and state.get("ema") is not None:
             self.ema.load_state_dict(state["ema"])
+            self._ema_calibrated_at = None
         self.opt_g.load_state_dict(state["opt_g"])
         self.opt_d.load_state_dict(state["opt_d"])
         self.epoch, self.batch_in_epoch, self.step = state["epoch"], state["batch_in_epoch"], state["step"]
