@@ -33,6 +33,9 @@ QUEUE_SIZE = 64
 # sessions, and every API call is a session: at the default 10,000 that is ~1.5 GB before it levels off.
 # The app keeps no server-side state (no gr.State), so a few hundred is plenty.
 SESSION_CAPACITY = 256
+# Its queue also keeps a small analytics record for each of the last 10,000 events (~1.7 KB each, read only by
+# its monitoring page): ~17 MB before that levels off. Read when the queue is built; an explicit setting wins.
+os.environ.setdefault("GRADIO_ANALYTICS_MAX_EVENTS", "1000")
 CONCURRENCY = 2  # = cores here; onnxruntime already uses every core for one batch
 # Faces are sent as JPEG at quality 95 without chroma subsampling: ≥ 44 dB PSNR against lossless (no visible
 # difference), 1/3 the bytes of a PNG (9 vs 29 KB at 128 px, which matters on a Space) and ~20× faster to encode.

@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 
 import httpx
+import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 MIX = [("generate", lambda r: [r.randint(0, 10**6), 16, 1.0]),
@@ -124,6 +125,20 @@ def run_load(url: str, clients: int, seconds: float, seed: int = 0, on_half=None
     return report
 
 
+def slope(points: list[tuple[float, float]]) -> float:
+    """Least-squares growth of (seconds, MB) samples, in MB per minute."""
+    if len(points) < 2:
+        return float("nan")
+    t, m = (np.array(x, float) for x in zip(*points))
+    return round(float(np.polyfit(t, m, 1)[0]) * 60, 2)
+
+
+def thirds(samples: list) -> dict[str, list]:
+    """First, middle and last third of the run's RSS samples: a leak keeps its slope, a cache fills and flattens."""
+    k = len(samples) // 3
+    return {"first": samples[:k], "middle": samples[k:2 * k], "last": samples[2 * k:]}
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--url", help="a running app (default: start app.py on a free loopback port)")
@@ -152,6 +167,7 @@ def main(argv: list[str] | None = None) -> int:
         if proc:
             rss["during_mb"] = samples
             rss["after_mb"] = round(rss_mb(proc.pid), 1)
+            rss["slope_mb_per_min"] = {part: slope(chunk) for part, chunk in thirds(samples).items()}
         report["server_rss"] = rss
     finally:
         if proc:

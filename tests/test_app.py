@@ -179,3 +179,14 @@ def test_app_start_with_missing_or_corrupt_model_is_one_clear_line(tmp_path):
         assert r.returncode == 2
         lines = r.stderr.strip().splitlines()
         assert len(lines) == 1 and expect in lines[0] and str(model) in lines[0], r.stderr
+
+
+def test_per_request_records_are_bounded(exported_model):
+    """Every API call is a new Gradio session; what Gradio keeps per session/event must be capped,
+    or a public Space grows without end (scripts/load_test.py measures the RSS)."""
+    from demo import ui
+    from demo.engine import Engine
+
+    app = ui.build(Engine(exported_model))
+    assert app._queue.ANALYTICS_MAX_EVENTS == 1000
+    assert ui.LAUNCH_KWARGS["state_session_capacity"] == ui.SESSION_CAPACITY <= 256
