@@ -46,8 +46,8 @@ class Config:
     batch_size: int = 64
     image_size: int = 64
     nz: int = NZ
-    ngf: int = 64
-    ndf: int = 64
+    ngf: int = 32  # half the paper's 64: ~3.5× the steps per CPU-minute, far lower FID at equal time
+    ndf: int = 32
     lr_g: float = 2e-4
     lr_d: float = 2e-4
     beta1: float = 0.5
@@ -91,7 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     a("--seed", type=int, default=d.seed, help="makes the run reproducible on one machine (default %(default)s)")
     a("--max-minutes", type=float, default=d.max_minutes, help="stop cleanly after this much training time (0 = no limit)")
     a("--nz", type=int, default=d.nz, help="latent size (default %(default)s, the app's convention)")
-    a("--ngf", type=int, default=d.ngf, help="generator width (default %(default)s)")
+    a("--ngf", type=int, default=d.ngf, help="generator width (default %(default)s; the paper's 64 is ~3.5× slower per step)")
     a("--ndf", type=int, default=d.ndf, help="discriminator width (default %(default)s)")
     a("--lr-g", type=float, default=d.lr_g, help="generator Adam learning rate (default %(default)s)")
     a("--lr-d", type=float, default=d.lr_d, help="discriminator Adam learning rate (default %(default)s)")
