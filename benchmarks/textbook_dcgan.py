@@ -85,16 +85,6 @@ def train_for(root: Path, seconds: float, batch_size: int = 128,
     return model, steps, steps * batch_size / (time.monotonic() - t0)
 
 
-def export_onnx(g: Generator, path: Path) -> None:
-    """The same ONNX contract as trainer.export (z [b, nz] → image [b, 3, H, W]), without its metadata."""
-    from trainer.model import FoldedGenerator
-
-    g = g.eval().to(memory_format=torch.contiguous_format)
-    torch.onnx.export(FoldedGenerator(g), (torch.zeros(2, g.nz),), str(path),
-                      dynamo=False, input_names=["z"], output_names=["image"],
-                      dynamic_axes={"z": {0: "b"}, "image": {0: "b"}})
-
-
 def main(argv: list[str] | None = None) -> int:
     """Train the textbook recipe for --minutes and write its generator as ONNX (for the FID head-to-head)."""
     p = argparse.ArgumentParser(description=main.__doc__)
@@ -107,7 +97,9 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(a.threads)
     with tempfile.TemporaryDirectory() as tmp:
         model, steps, ips = train_for(extract(a.data, Path(tmp)), a.minutes * 60, workers=a.workers)
-    export_onnx(model.G, Path(a.onnx))
+    from trainer.export import to_onnx
+
+    to_onnx(model.G, a.onnx)
     print(f"textbook: {steps} steps of 128 in {a.minutes:g} min ({ips:.1f} img/s) -> {a.onnx}", file=sys.stderr)
     return 0
 

@@ -33,15 +33,15 @@ QUEUE_SIZE = 64
 # sessions, and every API call is a session: at the default 10,000 that is ~1.5 GB before it levels off.
 # The app keeps no server-side state (no gr.State), so a few hundred is plenty.
 SESSION_CAPACITY = 256
-# Its queue also keeps a small analytics record for each of the last 10,000 events (~1.7 KB each, read only by
-# its monitoring page): ~17 MB before that levels off. Read when the queue is built; an explicit setting wins.
+# Its queue also keeps an analytics record for each of its last 10,000 events (read only by its monitoring
+# page); 1,000 is plenty. Read when the queue is built; an explicit setting wins.
 os.environ.setdefault("GRADIO_ANALYTICS_MAX_EVENTS", "1000")
 CONCURRENCY = 2  # = cores here; onnxruntime already uses every core for one batch
 # Faces are sent as JPEG at quality 95 without chroma subsampling: ≥ 44 dB PSNR against lossless (no visible
 # difference), 1/3 the bytes of a PNG (9 vs 29 KB at 128 px, which matters on a Space) and ~20× faster to encode.
 FACE_FORMAT = dict(format="JPEG", quality=95, subsampling=0)
 # Responses' image and GIF files live in one temp folder that Gradio serves as a static path: Gradio then neither
-# hashes nor copies them into its cache (that was ~2 ms a file). The folder holds only what the app wrote,
+# hashes nor copies them into its cache. The folder holds only what the app wrote,
 # and folders older than FILE_TTL are deleted, so disk use is bounded (Gradio's cache never shrinks).
 FILE_TTL = 30 * 60
 ENCODERS = min(4, os.cpu_count() or 1)  # Pillow releases the GIL while resizing and encoding

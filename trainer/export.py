@@ -51,20 +51,26 @@ def sefa_directions(folded: FoldedGenerator, k: int = N_DIRECTIONS) -> tuple[np.
     return dirs.float().numpy(), vals[order].float().numpy()
 
 
+def to_onnx(g: Generator, path: str | Path, opset: int = 17) -> FoldedGenerator:
+    """Write g with BatchNorm folded as ONNX: input "z" [batch, nz] → output "image" [batch, 3, H, W]."""
+    folded = FoldedGenerator(g.eval().to(memory_format=torch.contiguous_format)).eval()
+    torch.onnx.export(folded, (torch.zeros(2, g.nz),), str(path), dynamo=False, opset_version=opset,
+                      input_names=["z"], output_names=["image"],
+                      dynamic_axes={"z": {0: "batch"}, "image": {0: "batch"}})
+    return folded
+
+
 def export(ckpt_path: str | Path, out: str | Path, use_ema: bool = True, opset: int = 17,
            extra: dict | None = None) -> dict:
     """Export, verify, and write the metadata; returns the metadata dict."""
     state = checkpoint.load(ckpt_path)
     g, which = generator_from_checkpoint(state, use_ema)
-    folded = FoldedGenerator(g).eval()
     cfg = state["config"]
     nz, size = cfg["nz"], cfg["image_size"]
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".tmp")
-    torch.onnx.export(folded, (torch.zeros(2, nz),), str(tmp), dynamo=False, opset_version=opset,
-                      input_names=["z"], output_names=["image"],
-                      dynamic_axes={"z": {0: "batch"}, "image": {0: "batch"}})
+    folded = to_onnx(g, tmp, opset)
     check_parity(g, tmp, nz)
     tmp.replace(out)
 
