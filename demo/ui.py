@@ -25,17 +25,11 @@ from demo import params
 from demo.engine import Engine
 from demo.images import save_animation, upscale
 from demo.latents import SEED_MAX, seeds_to_z
+from demo.records import SESSION_CAPACITY, forget_finished_calls_from_worker
 
 SCALE = 2  # faces are shown and downloaded at 2× (Lanczos)
 DIRECTION_RANGE = 6.0  # SeFa slider range (in units of z's std)
 QUEUE_SIZE = 64
-# Gradio keeps per-session state (a copy of every component's config, ~150 KB here) for its last N
-# sessions, and every API call is a session: at the default 10,000 that is ~1.5 GB before it levels off.
-# The app keeps no server-side state (no gr.State), so a few hundred is plenty.
-SESSION_CAPACITY = 256
-# Its queue also keeps an analytics record for each of its last 10,000 events (read only by its monitoring
-# page); 1,000 is plenty. Read when the queue is built; an explicit setting wins.
-os.environ.setdefault("GRADIO_ANALYTICS_MAX_EVENTS", "1000")
 CONCURRENCY = 2  # = cores here; onnxruntime already uses every core for one batch
 # Faces are sent as JPEG at quality 95 without chroma subsampling: ≥ 44 dB PSNR against lossless (no visible
 # difference), 1/3 the bytes of a PNG (9 vs 29 KB at 128 px, which matters on a Space) and ~20× faster to encode.
@@ -44,6 +38,7 @@ FACE_FORMAT = dict(format="JPEG", quality=95, subsampling=0)
 # hashes nor copies them into its cache. The folder holds only what the app wrote,
 # and folders older than FILE_TTL are deleted, so disk use is bounded (Gradio's cache never shrinks).
 FILE_TTL = 30 * 60
+HOUSEKEEPING_EVERY = 60  # seconds between prunes of old files and of Gradio's finished-call records
 ENCODERS = min(4, os.cpu_count() or 1)  # Pillow releases the GIL while resizing and encoding
 
 HOW_TO = ("**Generate** a batch from a seed (face *i* uses seed + *i*; the caption is its seed, so any face can be "
@@ -86,6 +81,7 @@ class Handlers:
         gr.set_static_paths([self.tmp])
         self._pool = ThreadPoolExecutor(ENCODERS, thread_name_prefix="encode")
         self._last_prune = 0.0
+        self.blocks: gr.Blocks | None = None  # set by build(); its per-call records are pruned with the files
         self.useful_directions = self._useful_directions()
 
     def _show(self, faces: np.ndarray | list[Image.Image]) -> list[str]:
@@ -167,13 +163,16 @@ class Handlers:
         return [i for i in range(k) if change[i] >= min_change]
 
     def _new_dir(self) -> Path:
-        """A fresh folder for one response; folders older than FILE_TTL are removed (checked once a minute)."""
+        """A fresh folder for one response. Once a minute, folders older than FILE_TTL are removed, and so are
+        Gradio's records of finished API calls (demo.records)."""
         now = time.time()
-        if now - self._last_prune > 60:
+        if now - self._last_prune >= HOUSEKEEPING_EVERY:
             self._last_prune = now
             for old in self.tmp.iterdir():
                 if now - old.stat().st_mtime > FILE_TTL:
                     shutil.rmtree(old, ignore_errors=True)
+            if self.blocks is not None:
+                forget_finished_calls_from_worker(self.blocks)
         d = self.tmp / uuid.uuid4().hex
         d.mkdir()
         return d
@@ -304,4 +303,5 @@ def build(engine: Engine, queue_size: int = QUEUE_SIZE, concurrency: int = CONCU
         demo.load(h.generate, [seed, count, trunc], gallery, api_visibility="private", **api)
         demo.load(h.morph, morph_in, morph_img, api_visibility="private", **api)
     demo.queue(max_size=queue_size, default_concurrency_limit=concurrency)
+    h.blocks = demo
     return demo

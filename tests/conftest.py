@@ -53,8 +53,8 @@ def trained_run(tmp_path_factory, image_dir) -> Path:
 
 
 @contextlib.contextmanager
-def serving(model: Path, **build_kwargs):
-    """The app (as app.py builds it) on a free loopback port; yields its URL."""
+def launched(model: Path, **build_kwargs):
+    """The app (as app.py builds it) on a free loopback port; yields (its Blocks, its URL)."""
     from demo.engine import Engine
     from demo.ui import LAUNCH_KWARGS, build
     from scripts.load_test import free_port
@@ -63,9 +63,16 @@ def serving(model: Path, **build_kwargs):
     port = free_port()
     demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, **LAUNCH_KWARGS)
     try:
-        yield f"http://127.0.0.1:{port}/"
+        yield demo, f"http://127.0.0.1:{port}/"
     finally:
         demo.close()
+
+
+@contextlib.contextmanager
+def serving(model: Path, **build_kwargs):
+    """The app on a free loopback port; yields its URL."""
+    with launched(model, **build_kwargs) as (_, url):
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,7 @@ from PIL import Image
 
 from demo.ui import SCALE
 from scripts.load_test import call_url as raw_call
-from tests.conftest import serving
+from tests.conftest import launched, serving
 
 
 @pytest.fixture(scope="module")
@@ -190,3 +190,31 @@ def test_per_request_records_are_bounded(exported_model):
     app = ui.build(Engine(exported_model))
     assert app._queue.ANALYTICS_MAX_EVENTS == 1000
     assert ui.LAUNCH_KWARGS["state_session_capacity"] == ui.SESSION_CAPACITY <= 256
+
+
+def test_finished_api_calls_are_forgotten(exported_model, monkeypatch):
+    """Gradio 6 keeps an (empty) event-id set for every API call ever made; the app's housekeeping drops them,
+    so that record stays bounded however many calls a Space serves (scripts/memory_probe.py shows it under load)."""
+    from demo import ui
+
+    monkeypatch.setattr(ui, "HOUSEKEEPING_EVERY", 0)  # prune on every response instead of once a minute
+    with launched(exported_model) as (app, url):
+        for seed in range(6):
+            event, payload = raw_call(url, "generate", [seed, 1, 1.0])
+            assert event == "complete", payload
+        q = app._queue
+        assert len(q.pending_messages_per_session) >= 6  # six separate sessions were served...
+        assert len(q.pending_event_ids_session) <= 1  # ...and at most the last one's record is left
+
+
+def test_forget_finished_calls_keeps_live_ones():
+    from types import SimpleNamespace
+
+    from demo.records import forget_finished_calls
+
+    q = SimpleNamespace(pending_messages_per_session={"live": 0, "done": 0, "waiting": 0},
+                        event_ids_to_events={"e1": 0, "e4": 0},
+                        pending_event_ids_session={"done": set(), "live": {"e1"}, "waiting": {"e2"},
+                                                   "evicted": {"e3"}, "evicted_running": {"e4"}})
+    assert forget_finished_calls(SimpleNamespace(_queue=q)) == 2
+    assert set(q.pending_event_ids_session) == {"live", "waiting", "evicted_running"}
