@@ -19,6 +19,8 @@ from typing import Any, Callable
 
 import gradio as gr
 import numpy as np
+from gradio.components.gallery import GalleryData, GalleryImage
+from gradio.data_classes import FileData, ImageData
 from PIL import Image
 
 from demo import params
@@ -59,6 +61,14 @@ CSS = """
 LAUNCH_KWARGS = dict(css=CSS, show_error=True, state_session_capacity=SESSION_CAPACITY)
 
 
+def gallery(items: list[tuple[str, str]]) -> list[dict]:
+    """(JPEG path, caption) pairs as the Gallery value Gradio sends, for events with postprocess=False.
+    Gallery.postprocess would build the same thing but start a new thread pool and guess each file's type
+    on every call (~7 ms of a 42 ms /generate of 16, py-spy)."""
+    return GalleryData(root=[GalleryImage(image=ImageData(path=p, orig_name=Path(p).name, mime_type="image/jpeg"),
+                                          caption=c) for p, c in items]).model_dump()
+
+
 def friendly(fn: Callable) -> Callable:
     """Turn validation errors into a gr.Error the UI shows (and API clients receive)."""
 
@@ -97,7 +107,10 @@ class Handlers:
         return paths
 
     @friendly
-    def generate(self, seed: Any, count: Any, truncation: Any = 1.0) -> list[tuple]:
+    def generate(self, seed: Any, count: Any, truncation: Any = 1.0) -> list[dict]:
+        return gallery(self._generate(seed, count, truncation))
+
+    def _generate(self, seed: Any, count: Any, truncation: Any) -> list[tuple[str, str]]:
         s = params.seed(seed)
         n = params.integer(count, "count", 1, params.MAX_COUNT)
         psi = params.real(truncation, "truncation", *params.TRUNCATION)
@@ -107,8 +120,9 @@ class Handlers:
         return list(zip(self._show(self.engine.faces(seeds, psi)), map(str, seeds)))
 
     def generate_example(self, seed: Any, count: Any, truncation: Any) -> list[tuple]:
-        """/generate for the example chips (its own name, so the public endpoint keeps "/generate")."""
-        return self.generate(seed, count, truncation)
+        """/generate for the example chips (its own name, so the public endpoint keeps "/generate"). gr.Examples
+        always post-processes, so this returns plain (path, caption) pairs."""
+        return friendly(self._generate)(seed, count, truncation)
 
     @friendly
     def morph(self, seed_a: Any, seed_b: Any, t: Any, method: Any = "slerp", truncation: Any = 1.0):
@@ -128,17 +142,19 @@ class Handlers:
         big = list(self._pool.map(lambda f: upscale(f, SCALE), self.engine.path(a, b, ts, m, psi)))
         gif = self._pool.submit(save_animation, big, self._new_dir() / f"morph_{a}_{b}_{m}_{n}.gif")  # beside the stills
         frames = self._show(big)
-        return [(img, f"t={t:.3f}") for img, t in zip(frames, ts)], str(gif.result())
+        gif_path = gif.result()
+        return (gallery([(img, f"t={t:.3f}") for img, t in zip(frames, ts)]),
+                FileData(path=str(gif_path), orig_name=gif_path.name, mime_type="image/gif").model_dump())
 
     @friendly
-    def variations(self, seed: Any, strength: Any, count: Any, variation_seed: Any, truncation: Any = 1.0) -> list[tuple]:
+    def variations(self, seed: Any, strength: Any, count: Any, variation_seed: Any, truncation: Any = 1.0) -> list[dict]:
         s = params.seed(seed)
         st = params.real(strength, "strength", 0.0, 2.0)
         n = params.integer(count, "count", 1, params.MAX_VARIATIONS)
         vs = params.seed(variation_seed, "variation seed")
         psi = params.real(truncation, "truncation", *params.TRUNCATION)
         imgs = self._show(self.engine.variations(s, n, st, vs, psi))
-        return [(imgs[0], f"{s} (original)")] + [(im, f"{s} · var {vs}/{i + 1}") for i, im in enumerate(imgs[1:])]
+        return gallery([(imgs[0], f"{s} (original)")] + [(im, f"{s} · var {vs}/{i + 1}") for i, im in enumerate(imgs[1:])])
 
     @friendly
     def directions(self, seed: Any, *amounts: Any):
@@ -199,6 +215,7 @@ def build(engine: Engine, queue_size: int = QUEUE_SIZE, concurrency: int = CONCU
     64 faces/frames) and `queue_size` wait; past that a request is refused with "queue is full"."""
     h = Handlers(engine)
     api = dict(preprocess=False, concurrency_limit=concurrency)
+    to_gallery = dict(api, postprocess=False)  # those handlers return the Gallery's wire form themselves (gallery())
 
     with gr.Blocks(title="Anime Face Generator", delete_cache=(1800, 3600)) as demo:
         gr.Markdown("# Anime Face Generator\nA DCGAN trained on 18k anime faces, running on your CPU through ONNX Runtime.",
@@ -212,14 +229,14 @@ def build(engine: Engine, queue_size: int = QUEUE_SIZE, concurrency: int = CONCU
                 trunc = gr.Slider(*params.TRUNCATION, value=1.0, step=0.05, label="Truncation",
                                   info="< 1: safer, more average faces; > 1: wilder", scale=3)
                 go = gr.Button("Generate", variant="primary", scale=1, elem_id="generate")
-            gallery = gr.Gallery(label="Faces (caption = seed; click one to pick it for Morph)", columns=8,
+            faces = gr.Gallery(label="Faces (caption = seed; click one to pick it for Morph)", columns=8,
                                  format="png", object_fit="contain", elem_id="gallery", elem_classes="autoheight",
                                  buttons=["download", "fullscreen"], allow_preview=False)
             with gr.Row(elem_id="pickrow"):
                 target = gr.Radio(["A", "B"], value="A", label="Next click sets", scale=1, min_width=160)
                 picked = gr.Markdown("Picked: A = 42, B = 1234", elem_id="picked")
                 gr.Examples([[42, 16, 1.0], [2026, 32, 0.7], [7, 64, 1.0]], inputs=[seed, count, trunc],
-                            outputs=gallery, fn=h.generate_example, run_on_click=True, cache_examples=False, preprocess=False,
+                            outputs=faces, fn=h.generate_example, run_on_click=True, cache_examples=False, preprocess=False,
                             api_visibility="private",
                             example_labels=["seed 42 · 16 faces", "seed 2026 · 32, truncation 0.7", "seed 7 · 64 faces"],
                             label="Examples")
@@ -269,7 +286,7 @@ def build(engine: Engine, queue_size: int = QUEUE_SIZE, concurrency: int = CONCU
 
         # ---- events ------------------------------------------------------
         dice.click(random_seed, outputs=seed, api_visibility="private")
-        gen = dict(fn=h.generate, inputs=[seed, count, trunc], outputs=gallery, **api)
+        gen = dict(fn=h.generate, inputs=[seed, count, trunc], outputs=faces, **to_gallery)
         go.click(api_name="generate", **gen)
         seed.submit(api_visibility="private", **gen)
 
@@ -282,7 +299,7 @@ def build(engine: Engine, queue_size: int = QUEUE_SIZE, concurrency: int = CONCU
             a, b = (s, b) if which == "A" else (a, s)
             return a, b, ("B" if which == "A" else "A"), f"Picked: A = {a}, B = {b} — open **Morph**"
 
-        gallery.select(pick, [target, seed_a, seed_b], [seed_a, seed_b, target, picked], api_visibility="private")
+        faces.select(pick, [target, seed_a, seed_b], [seed_a, seed_b, target, picked], api_visibility="private")
 
         morph_in = [seed_a, seed_b, t, method]
         t.release(h.morph, morph_in, morph_img, api_name="morph", trigger_mode="always_last", **api)
@@ -290,9 +307,9 @@ def build(engine: Engine, queue_size: int = QUEUE_SIZE, concurrency: int = CONCU
         for box in (seed_a, seed_b, method):
             box.change(h.morph, morph_in, morph_img, api_visibility="private", trigger_mode="always_last", **api)
         render.click(h.interpolate, [seed_a, seed_b, frames, method], [path_gallery, anim_file], api_name="interpolate",
-                     **api).then(lambda f: f, anim_file, anim_view, api_visibility="private")
+                     **to_gallery).then(lambda f: f, anim_file, anim_view, api_visibility="private")
 
-        v_go.click(h.variations, [v_seed, v_strength, v_count, v_vseed], v_gallery, api_name="variations", **api)
+        v_go.click(h.variations, [v_seed, v_strength, v_count, v_vseed], v_gallery, api_name="variations", **to_gallery)
         if h.useful_directions:
             d_in = [d_seed, *sliders]
             d_seed.submit(h.directions, d_in, d_img, api_name="directions", **api)
@@ -300,7 +317,7 @@ def build(engine: Engine, queue_size: int = QUEUE_SIZE, concurrency: int = CONCU
                 c.change(h.directions, d_in, d_img, api_visibility="private", trigger_mode="always_last", **api)
             d_reset.click(lambda: [0.0] * len(sliders), outputs=sliders, api_visibility="private")
             demo.load(h.directions, d_in, d_img, api_visibility="private", **api)
-        demo.load(h.generate, [seed, count, trunc], gallery, api_visibility="private", **api)
+        demo.load(h.generate, [seed, count, trunc], faces, api_visibility="private", **to_gallery)
         demo.load(h.morph, morph_in, morph_img, api_visibility="private", **api)
     demo.queue(max_size=queue_size, default_concurrency_limit=concurrency)
     h.blocks = demo

@@ -32,9 +32,11 @@ MIX = [("generate", lambda r: [r.randint(0, 10**6), 16, 1.0]),
        ("interpolate", lambda r: [r.randint(0, 10**6), r.randint(0, 10**6), 16, r.choice(["slerp", "lerp"])])]
 
 
-def call(h: httpx.Client, name: str, data: list) -> tuple[str, str]:
-    """One API call over raw HTTP: (last event name, its data)."""
-    r = h.post(f"gradio_api/call/{name}", json={"data": data})
+def call(h: httpx.Client, name: str, data: list, session_hash: str | None = None) -> tuple[str, str]:
+    """One API call over raw HTTP: (last event name, its data). Without a session_hash each call is a new
+    Gradio session (the costliest case); browsers and gradio_client reuse theirs."""
+    body = {"data": data} | ({"session_hash": session_hash} if session_hash else {})
+    r = h.post(f"gradio_api/call/{name}", json=body)
     if r.status_code != 200:
         return f"http {r.status_code}", r.text[:200]
     event, payload = "", ""

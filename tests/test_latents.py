@@ -13,9 +13,13 @@ def test_seed_to_z_golden_values():
 
 
 def test_seeds_to_z_stacks_rows():
-    z = seeds_to_z([3, 4])
-    assert z.shape == (2, NZ)
-    assert np.array_equal(z[1], seed_to_z(4))
+    seeds = [3, 4, 0, SEED_MAX, 4]
+    z = seeds_to_z(seeds)
+    assert z.shape == (5, NZ) and z.dtype == np.float32
+    assert all(np.array_equal(row, seed_to_z(s)) for row, s in zip(z, seeds))  # bit-identical to the one-seed path
+    assert seeds_to_z([]).shape == (0, NZ)
+    with pytest.raises(SeedError):
+        seeds_to_z([1, -1])
 
 
 @pytest.mark.parametrize("bad", [-1, SEED_MAX + 1, 2**64, 1.5, float("nan"), "abc", True, None, [1]])
