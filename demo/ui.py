@@ -61,6 +61,16 @@ CSS = """
 LAUNCH_KWARGS = dict(css=CSS, show_error=True, state_session_capacity=SESSION_CAPACITY)
 
 
+@functools.cache
+def output_root() -> Path:
+    """This process's temp folder for response files, registered once as a Gradio static path: Gradio then
+    serves the files as they are (no hashing, no copy into its cache), and checks each returned file against
+    its static paths, so one entry per process keeps that check short however many apps are built."""
+    root = Path(tempfile.mkdtemp(prefix="anime-gan-"))
+    gr.set_static_paths([root])
+    return root
+
+
 def gallery(items: list[tuple[str, str]]) -> list[dict]:
     """(JPEG path, caption) pairs as the Gallery value Gradio sends, for events with postprocess=False.
     Gallery.postprocess would build the same thing but start a new thread pool and guess each file's type
@@ -87,8 +97,7 @@ class Handlers:
 
     def __init__(self, engine: Engine):
         self.engine = engine
-        self.tmp = Path(tempfile.mkdtemp(prefix="anime-gan-"))
-        gr.set_static_paths([self.tmp])
+        self.tmp = Path(tempfile.mkdtemp(prefix="app-", dir=output_root()))
         self._pool = ThreadPoolExecutor(ENCODERS, thread_name_prefix="encode")
         self._last_prune = 0.0
         self.blocks: gr.Blocks | None = None  # set by build(); its per-call records are pruned with the files

@@ -36,7 +36,7 @@ def call(h: httpx.Client, name: str, data: list, session_hash: str | None = None
     """One API call over raw HTTP: (last event name, its data). Without a session_hash each call is a new
     Gradio session (the costliest case); browsers and gradio_client reuse theirs."""
     body = {"data": data} | ({"session_hash": session_hash} if session_hash else {})
-    r = h.post(f"gradio_api/call/{name}", json=body)
+    r = h.post(f"gradio_api/call/{name}", content=json.dumps(body), headers={"content-type": "application/json"})  # NaN as a literal
     if r.status_code != 200:
         return f"http {r.status_code}", r.text[:200]
     event, payload = "", ""
