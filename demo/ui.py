@@ -11,6 +11,7 @@ import os
 import random
 import shutil
 import tempfile
+import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -100,6 +101,7 @@ class Handlers:
         self.tmp = Path(tempfile.mkdtemp(prefix="app-", dir=output_root()))
         self._pool = ThreadPoolExecutor(ENCODERS, thread_name_prefix="encode")
         self._last_prune = 0.0
+        self._prune_lock = threading.Lock()  # two requests can cross the minute mark together
         self.blocks: gr.Blocks | None = None  # set by build(); its per-call records are pruned with the files
         self.useful_directions = self._useful_directions()
 
@@ -191,8 +193,11 @@ class Handlers:
         """A fresh folder for one response. Once a minute, folders older than FILE_TTL are removed, and so are
         Gradio's records of finished API calls (demo.records)."""
         now = time.time()
-        if now - self._last_prune >= HOUSEKEEPING_EVERY:
-            self._last_prune = now
+        with self._prune_lock:
+            due = now - self._last_prune >= HOUSEKEEPING_EVERY
+            if due:
+                self._last_prune = now
+        if due:
             for old in self.tmp.iterdir():
                 if now - old.stat().st_mtime > FILE_TTL:
                     shutil.rmtree(old, ignore_errors=True)

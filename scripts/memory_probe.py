@@ -19,6 +19,7 @@ import sys
 import threading
 import time
 import tracemalloc
+from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,6 +45,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--frames", type=int, default=1, help="traceback depth tracemalloc keeps (more = slower)")
     p.add_argument("--top", type=int, default=15)
     p.add_argument("--no-trace", action="store_true", help="RSS and Gradio's record counts only (full speed)")
+    p.add_argument("--census", action="store_true",
+                   help="also count live objects by type and print the types that grew (a Python-level leak shows here)")
     p.add_argument("--json", help="also write the samples here")
     a = p.parse_args(argv)
 
@@ -68,6 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     reader.start()
 
     samples, first = [], None
+    census: list[Counter] = []
     t0 = time.monotonic()
     while load.poll() is None:
         time.sleep(min(a.every, 5.0) if not samples else a.every)
@@ -75,6 +79,8 @@ def main(argv: list[str] | None = None) -> int:
         traced, _ = tracemalloc.get_traced_memory()
         row = dict(t=round(time.monotonic() - t0), rss_mb=round(rss_mb(os.getpid()), 1),
                    traced_mb=round(traced / 2**20, 1), objects=len(gc.get_objects()), **records(demo))
+        if a.census:
+            census.append(Counter(type(o).__qualname__ for o in gc.get_objects()))
         samples.append(row)
         print(json.dumps(row), flush=True)
         if first is None and row["t"] >= 60 and tracemalloc.is_tracing():
@@ -89,6 +95,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{stat.size_diff / 1024:+10.1f} KiB {stat.count_diff:+8d} blocks  (now {stat.size / 1024:.0f} KiB)")
             for line in stat.traceback.format()[-2 * a.frames:]:
                 print("     ", line)
+    if len(census) > 3:  # from the end of the first third (caches full) to the end
+        grew = census[-1] - census[len(census) // 3]
+        print(f"\nObject types that grew from sample {len(census) // 3} to the last ({sum(grew.values())} objects):")
+        for name, n in grew.most_common(a.top):
+            print(f"{n:+8d}  {name}")
     if a.json:
         Path(a.json).write_text(json.dumps(samples, indent=1))
     demo.close()
