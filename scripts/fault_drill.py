@@ -63,6 +63,13 @@ def wait_for_write(out: Path, proc: subprocess.Popen, timeout: float) -> bool:
     return False
 
 
+def wait_for_checkpoint(out: Path, proc: subprocess.Popen, timeout: float) -> None:
+    """Poll until the first complete checkpoint exists."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end and proc.poll() is None and not (out / checkpoint.FILENAME).exists():
+        time.sleep(0.001)
+
+
 def drill(workdir: Path, kills: int = 6, epochs: int = 4, seed: int = 0) -> dict:
     rnd = random.Random(seed)
     data = make_data(workdir / "data")
@@ -77,6 +84,8 @@ def drill(workdir: Path, kills: int = 6, epochs: int = 4, seed: int = 0) -> dict
         proc = start(data, out, epochs)
         during_write = k % 2 == 1  # every other kill aims at a checkpoint being written
         if during_write:
+            if before < 0:  # aim at a write that replaces a checkpoint, not at the very first one
+                wait_for_checkpoint(out, proc, timeout=ref_seconds)
             hit = wait_for_write(out, proc, timeout=ref_seconds)
         else:
             time.sleep(rnd.uniform(0.3, max(0.5, ref_seconds / 2)))
