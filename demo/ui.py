@@ -155,7 +155,8 @@ class Handlers:
         frames = self._show(big)
         gif_path = gif.result()
         return (gallery([(img, f"t={t:.3f}") for img, t in zip(frames, ts)]),
-                FileData(path=str(gif_path), orig_name=gif_path.name, mime_type="image/gif").model_dump())
+                FileData(path=str(gif_path), orig_name=gif_path.name, size=gif_path.stat().st_size,
+                         mime_type="image/gif").model_dump())  # the size shows in the File box
 
     @friendly
     def variations(self, seed: Any, strength: Any, count: Any, variation_seed: Any, truncation: Any = 1.0) -> list[dict]:

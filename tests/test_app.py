@@ -230,3 +230,12 @@ def test_every_endpoint_refuses_every_bad_value(server):
     rows = run(server)
     assert len(rows) >= 60 and not failures(rows), failures(rows)[:3]
     assert all(r["answer"] == "error" for r in rows)  # Gradio's error event, not a crash or an HTTP 500
+
+
+def test_gif_file_carries_its_size(server):
+    """The File box shows the GIF's size (it read "size unknown" once the handler built the value itself)."""
+    event, payload = raw_call(server, "interpolate", [3, 9, 4, "slerp"])
+    assert event == "complete", payload
+    frames, gif = json.loads(payload)
+    assert len(frames) == 4 and gif["orig_name"].endswith(".gif")
+    assert gif["size"] == Path(gif["path"]).stat().st_size > 0
