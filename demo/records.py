@@ -29,7 +29,9 @@ def forget_finished_calls(blocks) -> int:
     A set can go when it is empty (its calls were delivered), or when its message queue was evicted and none of
     its events is still queued or running (its results can no longer be fetched). Must run on the server's
     event loop, where Gradio's routes read the dict."""
-    q = blocks._queue
+    q = getattr(blocks, "_queue", None)
+    if not all(hasattr(q, a) for a in ("pending_event_ids_session", "pending_messages_per_session", "event_ids_to_events")):
+        return 0  # a Gradio whose queue is built differently (requirements.txt pins the one this was written for)
     live, running = q.pending_messages_per_session, q.event_ids_to_events
     stale = [s for s, ids in q.pending_event_ids_session.items()
              if not ids or (s not in live and not any(i in running for i in ids))]

@@ -220,6 +220,7 @@ def test_forget_finished_calls_keeps_live_ones():
                                                    "evicted": {"e3"}, "evicted_running": {"e4"}})
     assert forget_finished_calls(SimpleNamespace(_queue=q)) == 2
     assert set(q.pending_event_ids_session) == {"live", "waiting", "evicted_running"}
+    assert forget_finished_calls(SimpleNamespace(_queue=SimpleNamespace())) == 0  # another Gradio's queue: no-op
 
 
 def test_every_endpoint_refuses_every_bad_value(server):
