@@ -14,6 +14,7 @@ import argparse
 import gc
 import json
 import os
+import random
 import subprocess
 import sys
 import threading
@@ -60,7 +61,6 @@ def main(argv: list[str] | None = None) -> int:
     demo = build(Engine())
     demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, **LAUNCH_KWARGS)
     for name, args in MIX:  # warm-up: first calls fill caches
-        import random
         call_url(url, name, args(random.Random(1)))
 
     load = subprocess.Popen([sys.executable, str(ROOT / "scripts" / "load_test.py"), "--url", url,
