@@ -53,21 +53,14 @@ def current_step(out: Path) -> int:
         return -1  # none yet
 
 
-def wait_for_write(out: Path, proc: subprocess.Popen, timeout: float) -> bool:
-    """Poll until a checkpoint temp file exists (a write is under way)."""
+def wait_until(ready, proc: subprocess.Popen, timeout: float) -> bool:
+    """Poll ready() while the run is alive; True once it holds."""
     end = time.monotonic() + timeout
     while time.monotonic() < end and proc.poll() is None:
-        if any(out.glob(checkpoint.FILENAME + ".*.tmp")):
+        if ready():
             return True
         time.sleep(0.0005)
     return False
-
-
-def wait_for_checkpoint(out: Path, proc: subprocess.Popen, timeout: float) -> None:
-    """Poll until the first complete checkpoint exists."""
-    end = time.monotonic() + timeout
-    while time.monotonic() < end and proc.poll() is None and not (out / checkpoint.FILENAME).exists():
-        time.sleep(0.001)
 
 
 def drill(workdir: Path, kills: int = 6, epochs: int = 4, seed: int = 0) -> dict:
@@ -85,8 +78,8 @@ def drill(workdir: Path, kills: int = 6, epochs: int = 4, seed: int = 0) -> dict
         during_write = k % 2 == 1  # every other kill aims at a checkpoint being written
         if during_write:
             if before < 0:  # aim at a write that replaces a checkpoint, not at the very first one
-                wait_for_checkpoint(out, proc, timeout=ref_seconds)
-            hit = wait_for_write(out, proc, timeout=ref_seconds)
+                wait_until((out / checkpoint.FILENAME).exists, proc, ref_seconds)
+            hit = wait_until(lambda: any(out.glob(checkpoint.FILENAME + ".*.tmp")), proc, ref_seconds)  # a write under way
         else:
             time.sleep(rnd.uniform(0.3, max(0.5, ref_seconds / 2)))
             hit = False
