@@ -1,22 +1,32 @@
 """Generator inference: our ONNX engine vs the same generator in PyTorch eager, in one run.
 
-    python -m benchmarks.inference [--model exported/generator.onnx] [--runs 30] [--json out.json]
+    python -m benchmarks.inference [--model exported/generator.onnx] [--rounds 20] [--json out.json]
 
-Batch-1 latency and batch-64 throughput, median of --runs after warm-up, plus
-achieved GFLOP/s from the model's counted FLOPs. PyTorch runs the unfolded
-generator (BatchNorm in eval mode), built from the exported JSON's options
-(timing does not depend on the weights' values).
+Batch 1, 16 and 64: the median time over --rounds × 5 timed calls, plus achieved GFLOP/s from the
+model's counted FLOPs. Each contender runs in its own worker process (the onnxruntime one never
+imports torch, like the app), and the workers take turns in short blocks, so neither one's idle
+thread pool competes with the other's run. This shared machine has slow spells of several
+seconds; the speed-up is therefore the median of per-round ratios (each round's onnxruntime block
+against the eager block right beside it), with the spread of those ratios. PyTorch runs the unfolded
+generator (BatchNorm in eval mode), built from the exported JSON's options; timing does not depend
+on the weights' values.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing as mp
 import os
 import statistics
 import time
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
+
+BATCHES = (1, 16, 64)
+CONTENDERS = ("torch_eager", "torch_folded", "onnxruntime", "engine")
+CALLS_PER_BLOCK = 5
 
 
 def flops_per_image(g) -> float:
@@ -32,60 +42,123 @@ def flops_per_image(g) -> float:
     return float(total)
 
 
-def timeit(fn, runs: int, warmup: int = 3) -> float:
-    for _ in range(warmup):
-        fn()
-    ts = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        fn()
-        ts.append(time.perf_counter() - t)
-    return statistics.median(ts)
+def _forward(kind: str, model: str, threads: int) -> Callable[[np.ndarray], object]:
+    """The function one contender times: latents [B, nz] → images."""
+    if kind in ("onnxruntime", "engine"):
+        from demo.engine import Engine
+
+        eng = Engine(model, threads=threads)
+        name = eng.session.get_inputs()[0].name
+        return eng.render if kind == "engine" else (lambda z: eng.session.run(None, {name: z}))
+    import torch
+
+    from trainer.model import FoldedGenerator, Generator
+
+    torch.set_num_threads(threads)
+    meta = json.loads(Path(model).with_suffix(".json").read_text())
+    g = Generator(meta["nz"], meta.get("training", {}).get("options", {}).get("ngf", 64), meta["image_size"]).eval()
+    net = FoldedGenerator(g).eval() if kind == "torch_folded" else g
+
+    def run(z: np.ndarray):
+        with torch.no_grad():
+            return net(torch.from_numpy(z))
+    return run
+
+
+def _worker(kind: str, model: str, threads: int, conn) -> None:
+    """Serve timing requests: (batch, calls) → that many timed calls, after two untimed ones."""
+    fn = _forward(kind, model, threads)
+    nz = _nz(model)
+    conn.send("ready")
+    while (msg := conn.recv()) is not None:
+        batch, calls = msg
+        z = np.random.RandomState(batch).standard_normal((batch, nz)).astype(np.float32)
+        for _ in range(2):
+            fn(z)
+        ts = []
+        for _ in range(calls):
+            t = time.perf_counter()
+            fn(z)
+            ts.append(time.perf_counter() - t)
+        conn.send(ts)
+
+
+def _nz(model: str) -> int:
+    return int(json.loads(Path(model).with_suffix(".json").read_text())["nz"])
+
+
+def measure(model: str, threads: int, rounds: int) -> dict[tuple[str, int], list[list[float]]]:
+    """Seconds per call of every contender at every batch size, one list per round, the contenders taking turns."""
+    ctx = mp.get_context("spawn")
+    workers = {}
+    for kind in CONTENDERS:
+        here, there = ctx.Pipe()
+        proc = ctx.Process(target=_worker, args=(kind, model, threads, there), daemon=True)
+        proc.start()
+        workers[kind] = (proc, here)
+    for proc, conn in workers.values():
+        if conn.recv() != "ready":
+            raise RuntimeError("a benchmark worker failed to start")
+    times: dict[tuple[str, int], list[list[float]]] = {(k, b): [] for k in CONTENDERS for b in BATCHES}
+    try:
+        for r in range(rounds):
+            order = CONTENDERS[r % len(CONTENDERS):] + CONTENDERS[:r % len(CONTENDERS)]  # nobody always goes first
+            for batch in BATCHES:
+                for kind in order:
+                    time.sleep(0.02)  # let the previous worker's spinning threads go idle
+                    workers[kind][1].send((batch, CALLS_PER_BLOCK))
+                    times[(kind, batch)].append(workers[kind][1].recv())
+    finally:
+        for proc, conn in workers.values():
+            conn.send(None)
+            proc.join(timeout=10)
+    return times
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", default="exported/generator.onnx")
-    p.add_argument("--runs", type=int, default=30)
+    p.add_argument("--rounds", type=int, default=20, help="turns each contender takes per batch size (default %(default)s)")
     p.add_argument("--json", help="also write the results here")
     a = p.parse_args(argv)
 
+    import onnxruntime as ort
     import torch
 
-    from demo.engine import Engine
-    from trainer.model import FoldedGenerator, Generator
+    from trainer.model import Generator
 
     threads = os.cpu_count() or 1
-    torch.set_num_threads(threads)
-    eng = Engine(a.model, threads=threads)
-    opts = eng.info.meta.get("training", {}).get("options", {})
-    g = Generator(eng.info.nz, opts.get("ngf", 64), eng.info.image_size).eval()
-    folded = FoldedGenerator(g).eval()
-    flops = flops_per_image(g)
+    meta = json.loads(Path(a.model).with_suffix(".json").read_text())
+    flops = flops_per_image(Generator(meta["nz"], meta.get("training", {}).get("options", {}).get("ngf", 64),
+                                      meta["image_size"]))
+    times = measure(a.model, threads, a.rounds)
+    med = {key: statistics.median(t for block in blocks for t in block) for key, blocks in times.items()}
 
     rows = []
-    for batch in (1, 16, 64):
-        z = np.random.RandomState(0).standard_normal((batch, eng.info.nz)).astype(np.float32)
-        zt = torch.from_numpy(z)
-        with torch.no_grad():
-            t_eager = timeit(lambda: g(zt), a.runs)
-            t_fold = timeit(lambda: folded(zt), a.runs)
-        t_ort_raw = timeit(lambda: eng.session.run(None, {"z": z}), a.runs)
-        t_engine = timeit(lambda: eng.render(z), a.runs)  # + uint8 conversion, as the app uses it
-        rows.append({"batch": batch, "torch_eager_ms": t_eager * 1e3, "torch_folded_ms": t_fold * 1e3,
-                     "onnxruntime_ms": t_ort_raw * 1e3, "engine_ms": t_engine * 1e3,
-                     "speedup_vs_eager": t_eager / t_ort_raw, "engine_img_per_s": batch / t_engine,
-                     "ort_gflops": flops * batch / t_ort_raw / 1e9})
+    for b in BATCHES:
+        ratios = sorted(statistics.median(e) / statistics.median(o)
+                        for e, o in zip(times[("torch_eager", b)], times[("onnxruntime", b)]))
+        rows.append({"batch": b, **{f"{k}_ms": med[(k, b)] * 1e3 for k in CONTENDERS},
+                     "speedup_vs_eager": statistics.median(ratios),
+                     "speedup_quartiles": statistics.quantiles(ratios, n=4)[::2],
+                     "engine_img_per_s": b / med[("engine", b)],
+                     "ort_gflops": flops * b / med[("onnxruntime", b)] / 1e9,
+                     "calls": sum(map(len, times[("onnxruntime", b)]))})
 
-    print(f"model {a.model}: {eng.info.image_size}px, {flops / 1e6:.0f} MFLOP/image, provider {eng.provider}, "
-          f"{threads} threads, torch {torch.__version__}")
+    print(f"model {a.model}: {meta['image_size']}px, {flops / 1e6:.0f} MFLOP/image, {threads} threads, "
+          f"torch {torch.__version__}, onnxruntime {ort.__version__}; median of {rows[0]['calls']} calls each, "
+          f"in {a.rounds} interleaved rounds")
     print(f"{'batch':>5} {'torch eager':>12} {'torch folded':>13} {'onnxruntime':>12} {'engine':>9} "
-          f"{'ort/eager':>10} {'img/s':>8} {'GFLOP/s':>8}")
+          f"{'ort/eager':>10} {'(quartiles)':>12} {'img/s':>8} {'GFLOP/s':>8}")
     for r in rows:
+        q1, q3 = r["speedup_quartiles"]
         print(f"{r['batch']:>5} {r['torch_eager_ms']:>10.2f}ms {r['torch_folded_ms']:>11.2f}ms {r['onnxruntime_ms']:>10.2f}ms "
-              f"{r['engine_ms']:>7.2f}ms {r['speedup_vs_eager']:>9.2f}× {r['engine_img_per_s']:>8.0f} {r['ort_gflops']:>8.1f}")
+              f"{r['engine_ms']:>7.2f}ms {r['speedup_vs_eager']:>9.2f}× {f'{q1:.2f}–{q3:.2f}':>12} "
+              f"{r['engine_img_per_s']:>8.0f} {r['ort_gflops']:>8.1f}")
     if a.json:
-        Path(a.json).write_text(json.dumps({"flops_per_image": flops, "threads": threads, "rows": rows}, indent=2))
+        Path(a.json).write_text(json.dumps({"flops_per_image": flops, "threads": threads, "rounds": a.rounds,
+                                            "onnxruntime": ort.__version__, "torch": torch.__version__,
+                                            "rows": rows}, indent=2))
     return 0
 
 

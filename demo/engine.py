@@ -112,10 +112,10 @@ class Engine:
                 chunk = np.concatenate([chunk, np.zeros((bucket - n, self.info.nz), np.float32)])
             with self._lock:
                 img = self.session.run(None, {self._in: chunk})[0]
-            out.append(to_uint8(img[:n]))
+            out.append(to_uint8(img[:n], scratch_ok=True))
         if not out:
             return np.zeros((0, self.info.image_size, self.info.image_size, 3), np.uint8)
-        return np.concatenate(out)
+        return out[0] if len(out) == 1 else np.concatenate(out)
 
     # ---- what the UI and API ask for ------------------------------------
     def faces(self, seeds: Sequence[int], truncation: float = 1.0) -> np.ndarray:

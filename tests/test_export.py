@@ -17,7 +17,9 @@ def test_onnx_interface_and_parity(exported_model, trained_run):
     assert inp.name == "z" and out.name == "image"
     dims = [d.dim_param or d.dim_value for d in inp.type.tensor_type.shape.dim]
     assert dims == ["batch", NZ]
-    assert not any(n.op_type == "BatchNormalization" for n in model.graph.node)  # folded
+    ops = [n.op_type for n in model.graph.node]
+    assert "BatchNormalization" not in ops  # folded
+    assert ops.count("Gemm") == 1 and ops.index("Gemm") < ops.index("ConvTranspose")  # 1×1 first layer: one matmul
     g, which = generator_from_checkpoint(checkpoint.load(trained_run))
     assert which == "ema"
     assert check_parity(g, exported_model, NZ) <= 1e-4

@@ -48,3 +48,13 @@ def test_interpolation_endpoints_and_norm():
 def test_to_uint8_maps_range():
     x = np.array([-1.0, 0.0, 1.0, 2.0], np.float32).reshape(1, 1, 1, 4).repeat(3, axis=1)
     assert to_uint8(x)[0, 0, :, 0].tolist() == [0, 128, 255, 255]
+
+
+def test_to_uint8_in_place_gives_the_same_pixels():
+    x = np.tanh(np.random.RandomState(0).standard_normal((4, 3, 8, 8))).astype(np.float32)
+    keep = x.copy()
+    a = to_uint8(x)
+    assert np.array_equal(x, keep)  # the default leaves its input alone
+    b = to_uint8(x, scratch_ok=True)
+    assert np.array_equal(a, b) and a.flags.c_contiguous and a.shape == (4, 8, 8, 3)
+    assert not np.array_equal(x, keep)  # ...and scratch_ok really reused it

@@ -41,9 +41,9 @@ def generator_from_checkpoint(state: dict, use_ema: bool = True) -> tuple[Genera
 
 def sefa_directions(folded: FoldedGenerator, k: int = N_DIRECTIONS) -> tuple[np.ndarray, np.ndarray]:
     """Closed-form factorisation (Shen & Zhou 2021): the directions in z that the
-    first layer amplifies most are the top eigenvectors of W·Wᵀ, W = first
-    ConvTranspose weight reshaped to [nz, rest]. Returns (directions [k, nz], eigenvalues)."""
-    w = folded.main[0].weight.detach().double().reshape(folded.main[0].weight.shape[0], -1)
+    first layer amplifies most are the top eigenvectors of W·Wᵀ, W = the first
+    layer's weight as [nz, rest]. Returns (directions [k, nz], eigenvalues)."""
+    w = folded.first.weight.detach().double().T
     vals, vecs = torch.linalg.eigh(w @ w.T)
     order = torch.argsort(vals, descending=True)[:k]
     dirs = vecs[:, order].T
