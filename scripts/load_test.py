@@ -67,9 +67,11 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
-def start_app(port: int) -> subprocess.Popen:
+def start_app(port: int, argv: list[str] | None = None) -> subprocess.Popen:
+    """app.py (or `python <argv> --port N`) on 127.0.0.1:port, once it answers."""
     env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False"}
-    proc = subprocess.Popen([sys.executable, "app.py", "--host", "127.0.0.1", "--port", str(port)], cwd=ROOT, env=env,
+    argv = argv or ["app.py", "--host", "127.0.0.1"]
+    proc = subprocess.Popen([sys.executable, *argv, "--port", str(port)], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 120
     while time.time() < deadline:
