@@ -120,7 +120,7 @@ class FoldedGenerator(nn.Module):
 
     The first layer sees a 1×1 map, so it is a plain matrix product: as a Linear it
     exports to one Gemm over the whole batch, where onnxruntime would otherwise run a
-    ConvTranspose image by image (1.8 ms of a 28 ms batch of 64 at width 32).
+    ConvTranspose image by image (≈7% of a batch of 64 at width 32, now under 2%).
     """
 
     def __init__(self, g: Generator):
