@@ -41,6 +41,17 @@ def test_resume_continues_and_matches_uninterrupted(trained_run, image_dir, tmp_
         assert torch.equal(v, state["generator"][k]), k
 
 
+def test_resume_can_lower_the_learning_rates(trained_run, tmp_path):
+    resumed = tmp_path / "finetune"
+    shutil.copytree(trained_run, resumed)
+    assert main(["--out", str(resumed), "--resume", "--epochs", "3", "--lr-g", "5e-5", "--lr-d", "1e-5"]) == 0
+    state = checkpoint.load(resumed)
+    assert state["step"] == 12
+    assert [g["lr"] for g in state["opt_g"]["param_groups"]] == [5e-5]  # the saved Adam state had 2e-4
+    assert [g["lr"] for g in state["opt_d"]["param_groups"]] == [1e-5]
+    assert state["config"]["lr_g"] == 5e-5 and state["config"]["lr_d"] == 1e-5
+
+
 def test_sample_grid_uses_fixed_seeds(trained_run, tmp_path):
     a = Image.open(trained_run / "samples" / "last.png").tobytes()
     resumed = tmp_path / "again"

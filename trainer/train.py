@@ -69,7 +69,9 @@ class Config:
 
 
 # What may change when a run is resumed; everything else must match the checkpoint.
-RESUMABLE = {"data", "epochs", "max_minutes", "threads", "log_every", "checkpoint_every", "snapshot_every"}
+# What --resume may change; the learning rates too, to fine-tune a run at a lower rate once it plateaus.
+RESUMABLE = {"data", "epochs", "max_minutes", "threads", "log_every", "checkpoint_every", "snapshot_every",
+             "lr_g", "lr_d"}
 
 
 class Diverged(RuntimeError):
@@ -338,6 +340,9 @@ class Trainer:
             self._ema_calibrated_at = None
         self.opt_g.load_state_dict(state["opt_g"])
         self.opt_d.load_state_dict(state["opt_d"])
+        for opt, lr in ((self.opt_g, self.cfg.lr_g), (self.opt_d, self.cfg.lr_d)):
+            for group in opt.param_groups:  # the saved state carries the old rate; the config's wins
+                group["lr"] = lr
         self.epoch, self.batch_in_epoch, self.step = state["epoch"], state["batch_in_epoch"], state["step"]
         self.train_seconds = state.get("train_seconds", 0.0)
         torch.set_rng_state(state["torch_rng"])
