@@ -57,6 +57,20 @@ def timeit_once(fn: Callable[[], object]) -> float:
     return time.perf_counter() - t
 
 
+def model_meta(model: str) -> dict:
+    """The exported JSON beside the .onnx (nz, image size, training options)."""
+    return json.loads(Path(model).with_suffix(".json").read_text())
+
+
+def torch_generator(meta: dict):
+    """The same generator in PyTorch, unfolded and in eval mode, built from the export's metadata
+    (timing does not depend on the weights' values)."""
+    from trainer.model import Generator
+
+    ngf = meta.get("training", {}).get("options", {}).get("ngf", 64)
+    return Generator(meta["nz"], ngf, meta["image_size"]).eval()
+
+
 def _forward(kind: str, model: str, threads: int) -> Callable[[np.ndarray], object]:
     """The function one contender times: latents [B, nz] → images."""
     if kind in ("onnxruntime", "engine"):
@@ -67,11 +81,10 @@ def _forward(kind: str, model: str, threads: int) -> Callable[[np.ndarray], obje
         return eng.render if kind == "engine" else (lambda z: eng.session.run(None, {name: z}))
     import torch
 
-    from trainer.model import FoldedGenerator, Generator
+    from trainer.model import FoldedGenerator
 
     torch.set_num_threads(threads)
-    meta = json.loads(Path(model).with_suffix(".json").read_text())
-    g = Generator(meta["nz"], meta.get("training", {}).get("options", {}).get("ngf", 64), meta["image_size"]).eval()
+    g = torch_generator(model_meta(model))
     net = FoldedGenerator(g).eval() if kind == "torch_folded" else g
 
     def run(z: np.ndarray):
@@ -83,7 +96,7 @@ def _forward(kind: str, model: str, threads: int) -> Callable[[np.ndarray], obje
 def _worker(kind: str, model: str, threads: int, conn) -> None:
     """Serve timing requests: (batch, calls) → that many timed calls, after two untimed ones."""
     fn = _forward(kind, model, threads)
-    nz = _nz(model)
+    nz = model_meta(model)["nz"]
     conn.send("ready")
     while (msg := conn.recv()) is not None:
         batch, calls = msg
@@ -91,10 +104,6 @@ def _worker(kind: str, model: str, threads: int, conn) -> None:
         for _ in range(2):
             fn(z)
         conn.send([timeit_once(lambda: fn(z)) for _ in range(calls)])
-
-
-def _nz(model: str) -> int:
-    return int(json.loads(Path(model).with_suffix(".json").read_text())["nz"])
 
 
 def measure(model: str, threads: int, rounds: int) -> dict[tuple[str, int], list[list[float]]]:
@@ -135,12 +144,9 @@ def main(argv: list[str] | None = None) -> int:
     import onnxruntime as ort
     import torch
 
-    from trainer.model import Generator
-
     threads = os.cpu_count() or 1
-    meta = json.loads(Path(a.model).with_suffix(".json").read_text())
-    flops = flops_per_image(Generator(meta["nz"], meta.get("training", {}).get("options", {}).get("ngf", 64),
-                                      meta["image_size"]))
+    meta = model_meta(a.model)
+    flops = flops_per_image(torch_generator(meta))
     peak = gemm_gflops()
     times = measure(a.model, threads, a.rounds)
     med = {key: statistics.median(t for block in blocks for t in block) for key, blocks in times.items()}

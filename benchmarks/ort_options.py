@@ -21,22 +21,13 @@ from typing import Callable
 import numpy as np
 import onnxruntime as ort
 
-from demo.engine import Engine
+from benchmarks.inference import model_meta
+from demo.engine import Engine, make_session
 
 BATCHES = (1, 16, 64)
-LEVELS = {"disable all": ort.GraphOptimizationLevel.ORT_DISABLE_ALL,
-          "basic": ort.GraphOptimizationLevel.ORT_ENABLE_BASIC,
-          "extended": ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED,
-          "all": ort.GraphOptimizationLevel.ORT_ENABLE_ALL}
-
-
-def session(model: str, threads: int, level=ort.GraphOptimizationLevel.ORT_ENABLE_ALL) -> ort.InferenceSession:
-    opts = ort.SessionOptions()
-    opts.graph_optimization_level = level
-    opts.intra_op_num_threads = threads
-    opts.inter_op_num_threads = 1
-    opts.log_severity_level = 3
-    return ort.InferenceSession(model, opts, providers=["CPUExecutionProvider"])
+CPU = ["CPUExecutionProvider"]
+LEVELS = {"disable all": "ORT_DISABLE_ALL", "basic": "ORT_ENABLE_BASIC", "extended": "ORT_ENABLE_EXTENDED",
+          "all": "ORT_ENABLE_ALL"}
 
 
 def io_bound(sess: ort.InferenceSession, z: np.ndarray) -> Callable[[], object]:
@@ -61,10 +52,10 @@ def main(argv: list[str] | None = None) -> int:
     a = p.parse_args(argv)
 
     cores = os.cpu_count() or 1
-    nz = Engine(a.model, threads=1).info.nz
-    full = session(a.model, cores)
-    sessions = {f"level: {name}": session(a.model, cores, level) for name, level in LEVELS.items()}
-    sessions["threads: 1"] = session(a.model, 1)
+    nz = model_meta(a.model)["nz"]
+    full = make_session(a.model, cores, CPU)
+    sessions = {f"level: {name}": make_session(a.model, cores, CPU, level) for name, level in LEVELS.items()}
+    sessions["threads: 1"] = make_session(a.model, 1, CPU)
     engine = Engine(a.model, threads=cores)
     variants: dict[str, dict[int, Callable[[], object]]] = {}
     for b in BATCHES:

@@ -49,6 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     import torch
     from gradio_client import Client
 
+    from benchmarks.inference import torch_generator
     from demo.engine import Engine
     from demo.images import save_animation, upscale
     from demo.latents import seeds_to_z
@@ -73,8 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     ]
     torch.set_num_threads(os.cpu_count() or 1)
     z16 = torch.from_numpy(seeds_to_z(range(16)))
-    opts = eng.info.meta.get("training", {}).get("options", {})
-    g_ours = Generator(eng.info.nz, opts.get("ngf", 64), eng.info.image_size).eval()
+    g_ours = torch_generator(eng.info.meta)
     g_textbook = Generator(100, 64, 64).eval()
 
     times: dict[str, list[float]] = {}

@@ -4,9 +4,10 @@ Everything the app computes goes through `Engine.render(z)`, which pads each
 request to one of a few fixed batch sizes so onnxruntime sees the same shapes
 again and again (no per-call re-planning) and never more than MAX_BATCH at once.
 On the CPU, batches of SPLIT_FROM or more are cut into one slice per core, each run
-single-threaded at the same time: onnxruntime's ConvTranspose parallelises only inside
-each image's matrix product, so at batch 64 one run on 2 threads keeps both cores
-busy less of the time than 2 runs on 1 thread each (see the README's Performance).
+single-threaded at the same time: onnxruntime's CPU ConvTranspose loops over the images and
+splits only each image's small matrix product and col2im over its threads, so at batch 64
+one run on 2 threads keeps both cores busy less of the time than 2 runs on 1 thread each
+(see the README's Performance).
 """
 from __future__ import annotations
 
@@ -53,40 +54,41 @@ def pick_providers(available: Sequence[str]) -> list[str]:
     return (["CUDAExecutionProvider"] if "CUDAExecutionProvider" in available else []) + ["CPUExecutionProvider"]
 
 
+def make_session(path: Path, threads: int, providers: Sequence[str], level: str = "ORT_ENABLE_ALL"):
+    """An onnxruntime session as the engine runs it (benchmarks.ort_options varies `level` and `threads`)."""
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.graph_optimization_level = getattr(ort.GraphOptimizationLevel, level)
+    opts.intra_op_num_threads = threads
+    opts.inter_op_num_threads = 1
+    opts.log_severity_level = 3
+    try:
+        return ort.InferenceSession(str(path), opts, providers=list(providers))
+    except Exception as e:  # onnxruntime raises its own types for truncated/garbage files
+        msg = str(e).strip().splitlines()[0][:200] if str(e).strip() else type(e).__name__
+        raise ModelError(f"{path}: not a loadable ONNX model ({msg})") from None
+
+
 class Engine:
-    """One onnxruntime session over the generator, safe to call from several threads."""
+    """The generator in onnxruntime (one session, plus a single-threaded one for sliced CPU batches); thread-safe."""
 
     def __init__(self, path: str | Path | None = None, threads: int | None = None):
         import onnxruntime as ort
 
         self.info = self._read_model(model_path(str(path) if path else None))
         self.threads = threads or int(os.environ.get("ANIME_GAN_THREADS", 0)) or (os.cpu_count() or 1)
-        providers = pick_providers(ort.get_available_providers())
-        self.session = self._session(self.threads, providers)
+        self.session = make_session(self.info.path, self.threads, pick_providers(ort.get_available_providers()))
         self.provider = self.session.get_providers()[0]  # what onnxruntime really initialised
         self._in = self.session.get_inputs()[0].name
         self._lock = threading.Lock()
         self._split: tuple[object, ThreadPoolExecutor] | None = None  # (1-thread session, pool) for big CPU batches
         if self.provider == "CPUExecutionProvider" and self.threads > 1:
-            self._split = (self._session(1, ["CPUExecutionProvider"]),
+            self._split = (make_session(self.info.path, 1, ["CPUExecutionProvider"]),
                            ThreadPoolExecutor(self.threads - 1, thread_name_prefix="onnx-slice"))
         out = self.render(np.zeros((1, self.info.nz), np.float32))
         if out.shape[1:] != (self.info.image_size, self.info.image_size, 3):
             raise ModelError(f"{self.info.path}: produces {out.shape[1:]} images, its metadata says {self.info.image_size}")
-
-    def _session(self, threads: int, providers: list[str]):
-        import onnxruntime as ort
-
-        opts = ort.SessionOptions()
-        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        opts.intra_op_num_threads = threads
-        opts.inter_op_num_threads = 1
-        opts.log_severity_level = 3
-        try:
-            return ort.InferenceSession(str(self.info.path), opts, providers=providers)
-        except Exception as e:  # onnxruntime raises its own types for truncated/garbage files
-            msg = str(e).strip().splitlines()[0][:200] if str(e).strip() else type(e).__name__
-            raise ModelError(f"{self.info.path}: not a loadable ONNX model ({msg})") from None
 
     def _faces(self, session, z: np.ndarray) -> np.ndarray:
         return to_uint8(session.run(None, {self._in: z})[0], scratch_ok=True)
@@ -180,4 +182,4 @@ class Engine:
         return 0 if self.info.directions is None else len(self.info.directions)
 
 
-__all__ = ["Engine", "ModelError", "ModelInfo", "model_path", "pick_providers", "BUCKETS", "MAX_BATCH", "NZ"]
+__all__ = ["Engine", "ModelError", "ModelInfo", "make_session", "model_path", "pick_providers", "BUCKETS", "MAX_BATCH", "NZ"]

@@ -88,7 +88,6 @@ def run_load(url: str, clients: int, seconds: float, seed: int = 0, on_half=None
     results: list[tuple[str, float, str]] = []
     lock = threading.Lock()
     stop_at = time.monotonic() + seconds
-    half = threading.Event()
 
     def client(i: int) -> None:
         rnd = random.Random(seed * 1000 + i)

@@ -6,9 +6,9 @@ import onnx
 import pytest
 import torch
 
-from demo.latents import NZ, PIXEL_RANGE, seeds_to_z
+from demo.latents import NZ, PIXEL_RANGE
 from trainer import checkpoint
-from trainer.export import ExportError, check_parity, export, generator_from_checkpoint, main
+from trainer.export import ExportError, check_parity, generator_from_checkpoint, main
 
 
 def test_onnx_interface_and_parity(exported_model, trained_run):

@@ -68,8 +68,8 @@ class Config:
     snapshot_every: int = 0
 
 
-# What may change when a run is resumed; everything else must match the checkpoint.
-# What --resume may change; the learning rates too, to fine-tune a run at a lower rate once it plateaus.
+# What may change when a run is resumed; everything else must match the checkpoint. The learning rates
+# may change so that a run that has levelled off can be fine-tuned at a lower rate.
 RESUMABLE = {"data", "epochs", "max_minutes", "threads", "log_every", "checkpoint_every", "snapshot_every",
              "lr_g", "lr_d"}
 
