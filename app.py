@@ -1,7 +1,7 @@
 """Anime Face Generator: a Gradio UI over an ONNX DCGAN generator.
 
     python app.py                      # http://127.0.0.1:7860
-    python app.py --model path/to/generator.onnx --port 7861
+    python app.py --model runs/anime/generator.onnx --port 7861
 
 Also the Hugging Face Spaces entry point (README front matter: app_file: app.py).
 """
@@ -11,20 +11,49 @@ import argparse
 import os
 import sys
 
-from demo.engine import MODEL_ENV, Engine, ModelError
+from demo.engine import MODEL_ENV, THREADS_ENV, Engine, ModelError, SettingsError
+
+
+def port_number(value: str) -> int:
+    """A TCP port, for --port and $GRADIO_SERVER_PORT."""
+    try:
+        port = int(str(value).strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number from 1 to 65535, got {str(value)[:40]!r}") from None
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"must be from 1 to 65535, got {port}")
+    return port
+
+
+def threads(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {value[:40]!r}") from None
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 (every core) or more, got {n}")
+    return n
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", help=f"generator .onnx (default: ${MODEL_ENV} or exported/generator.onnx)")
-    p.add_argument("--host", default=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"), help="address to listen on")
-    p.add_argument("--port", type=int, default=int(os.environ.get("GRADIO_SERVER_PORT", 7860)))
-    p.add_argument("--threads", type=int, default=0, help="onnxruntime threads (0 = all cores)")
+    p.add_argument("--host", default=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
+                   help="address to listen on (default: $GRADIO_SERVER_NAME or %(default)s)")
+    p.add_argument("--port", type=port_number, default=None,
+                   help="port to listen on (default: $GRADIO_SERVER_PORT or 7860)")
+    p.add_argument("--threads", type=threads, default=0,
+                   help=f"onnxruntime threads (default: ${THREADS_ENV} or 0 = every core)")
     p.add_argument("--share", action="store_true", help="also open a public gradio.live link (off by default)")
     a = p.parse_args(argv)
+    if a.port is None:
+        try:
+            a.port = port_number(os.environ.get("GRADIO_SERVER_PORT", "7860"))
+        except argparse.ArgumentTypeError as e:
+            p.error(f"$GRADIO_SERVER_PORT {e}")
     try:
         engine = Engine(a.model, threads=a.threads or None)
-    except ModelError as e:
+    except (ModelError, SettingsError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     from demo.ui import LAUNCH_KWARGS, build  # gradio's import is the slow part of start-up; only after the model loads

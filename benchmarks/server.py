@@ -53,7 +53,8 @@ def main(argv: list[str] | None = None) -> int:
     from demo.engine import Engine
     from demo.images import save_animation, upscale
     from demo.latents import seeds_to_z
-    from demo.ui import FACE_FORMAT, SCALE, Handlers
+    from demo.files import JPEG, SCALE
+    from demo.handlers import Handlers
     from scripts.load_test import call, free_port, start_app
     from trainer.model import Generator
 
@@ -68,8 +69,8 @@ def main(argv: list[str] | None = None) -> int:
         ("generate 1", "generate", lambda: [seed(), 1, 1.0], lambda: eng.faces([1])),
         ("generate 16", "generate", lambda: [seed(), 16, 1.0], lambda: eng.faces(range(16))),
         ("generate 64", "generate", lambda: [seed(), 64, 1.0], lambda: eng.faces(range(64))),
-        ("morph", "morph", lambda: [seed(), seed(), 0.5, "slerp"], lambda: eng.path(1, 2, [0.5])),
-        ("interpolate 16 + GIF", "interpolate", lambda: [seed(), seed(), 16, "slerp"],
+        ("morph", "morph", lambda: [seed(), seed(), 0.5, "slerp", 1.0], lambda: eng.path(1, 2, [0.5])),
+        ("interpolate 16 + GIF", "interpolate", lambda: [seed(), seed(), 16, "slerp", 1.0],
          lambda: eng.path(1, 2, np.linspace(0, 1, 16))),
     ]
     torch.set_num_threads(os.cpu_count() or 1)
@@ -138,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
         t = time.perf_counter()
         import io
         for im in imgs:
-            im.save(io.BytesIO(), **FACE_FORMAT)  # as demo.ui writes them
+            im.save(io.BytesIO(), **JPEG)  # as demo.files writes gallery faces
         encode_ms = (time.perf_counter() - t) * 1000
     finally:
         for proc in (ours, alt):

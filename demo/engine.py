@@ -15,6 +15,7 @@ import hashlib
 import json
 import os
 import threading
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +36,27 @@ class ModelError(RuntimeError):
     """The model file is missing, corrupt or not a generator of ours."""
 
 
+class SettingsError(ValueError):
+    """A setting (flag or environment variable) the app cannot use."""
+
+
+THREADS_ENV = "ANIME_GAN_THREADS"
+
+
+def thread_count(value: int | str | None = None) -> int:
+    """onnxruntime threads: `value` (a flag), else $ANIME_GAN_THREADS, else every core; 0 or unset = every core."""
+    raw, where = (value, "--threads") if value not in (None, 0, "") else (os.environ.get(THREADS_ENV, ""), f"${THREADS_ENV}")
+    if raw in (None, ""):
+        return os.cpu_count() or 1
+    try:
+        n = int(str(raw).strip())
+    except ValueError:
+        raise SettingsError(f"{where} must be a whole number of threads (0 = every core), got {str(raw)[:40]!r}") from None
+    if n < 0:
+        raise SettingsError(f"{where} must be 0 (every core) or more, got {n}")
+    return n or (os.cpu_count() or 1)
+
+
 @dataclass
 class ModelInfo:
     path: Path
@@ -42,6 +64,7 @@ class ModelInfo:
     image_size: int
     meta: dict = field(default_factory=dict)
     directions: np.ndarray | None = None  # [k, nz] unit vectors (SeFa), if shipped
+    useful_directions: list[int] = field(default_factory=list)  # those that visibly change a face (found at export)
 
 
 def model_path(cli_value: str | None = None) -> Path:
@@ -77,15 +100,16 @@ class Engine:
         import onnxruntime as ort
 
         self.info = self._read_model(model_path(str(path) if path else None))
-        self.threads = threads or int(os.environ.get("ANIME_GAN_THREADS", 0)) or (os.cpu_count() or 1)
+        self.threads = thread_count(threads)
         self.session = make_session(self.info.path, self.threads, pick_providers(ort.get_available_providers()))
         self.provider = self.session.get_providers()[0]  # what onnxruntime really initialised
         self._in = self.session.get_inputs()[0].name
         self._lock = threading.Lock()
         self._split: tuple[object, ThreadPoolExecutor] | None = None  # (1-thread session, pool) for big CPU batches
+        self.slice_threads = f"onnx-slice-{uuid.uuid4().hex[:8]}"  # this engine's thread names (close() ends them)
         if self.provider == "CPUExecutionProvider" and self.threads > 1:
             self._split = (make_session(self.info.path, 1, ["CPUExecutionProvider"]),
-                           ThreadPoolExecutor(self.threads - 1, thread_name_prefix="onnx-slice"))
+                           ThreadPoolExecutor(self.threads - 1, thread_name_prefix=self.slice_threads))
         out = self.render(np.zeros((1, self.info.nz), np.float32))
         if out.shape[1:] != (self.info.image_size, self.info.image_size, 3):
             raise ModelError(f"{self.info.path}: produces {out.shape[1:]} images, its metadata says {self.info.image_size}")
@@ -128,7 +152,11 @@ class Engine:
                     directions = d / np.linalg.norm(d, axis=1, keepdims=True)
             except (ValueError, OSError):
                 directions = None  # optional extra: the app works without it
-        return ModelInfo(path, nz, size, meta, directions)
+        useful: list[int] = []
+        if directions is not None:  # older metadata has no list: offer them all
+            listed = (meta.get("directions") or {}).get("useful", list(range(len(directions))))
+            useful = [int(i) for i in listed if isinstance(i, int) and 0 <= i < len(directions)]
+        return ModelInfo(path, nz, size, meta, directions, useful)
 
     # ---- the one place the model runs ----------------------------------
     def render(self, z: np.ndarray) -> np.ndarray:
@@ -177,9 +205,14 @@ class Engine:
             z = z + np.asarray(amounts[:k], np.float32) @ d[:k]
         return self.render(z[None] * np.float32(truncation))[0]
 
+    def close(self) -> None:
+        """Stop the slice threads (the sessions go with the object)."""
+        if self._split is not None:
+            self._split[1].shutdown(wait=True)
+
     @property
     def num_directions(self) -> int:
         return 0 if self.info.directions is None else len(self.info.directions)
 
 
-__all__ = ["Engine", "ModelError", "ModelInfo", "make_session", "model_path", "pick_providers", "BUCKETS", "MAX_BATCH", "NZ"]
+__all__ = ["Engine", "ModelError", "ModelInfo", "SettingsError", "thread_count", "make_session", "model_path", "pick_providers", "BUCKETS", "MAX_BATCH", "NZ"]

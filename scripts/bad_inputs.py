@@ -25,14 +25,15 @@ from scripts.load_test import call, free_port, start_app  # noqa: E402
 NAN = float("nan")
 SEEDS = [-1, 1.5, 2**64, "abc", None]
 # endpoint → good arguments, and for each argument position the bad values to try there
-GOOD = {"generate": [1, 2, 1.0], "morph": [1, 2, 0.5, "slerp"], "interpolate": [1, 2, 4, "slerp"],
-        "variations": [1, 0.5, 2, 0]}
+GOOD = {"generate": [1, 2, 1.0], "morph": [1, 2, 0.5, "slerp", 1.0], "interpolate": [1, 2, 4, "slerp", 1.0],
+        "variations": [1, 0.5, 2, 0, 1.0], "directions": [1] + [0.0] * 8 + [1.0]}
+TRUNCATIONS = [0, 5, NAN]
 BAD = {
-    "generate": {0: SEEDS, 1: [0, -1, 65, 10**9, "many"], 2: [0, 5, NAN]},
-    "morph": {0: SEEDS, 1: SEEDS, 2: [-1, 2, NAN, "half"], 3: ["cubic", None]},
-    "interpolate": {0: SEEDS, 1: SEEDS, 2: [0, 1, 10**6, 2.5], 3: ["cubic"]},
-    "variations": {0: SEEDS, 1: [-1, 3, NAN], 2: [0, -1, 33, 10**9], 3: SEEDS},
-    "directions": {0: SEEDS, 1: [100, -100, "x", NAN]},
+    "generate": {0: SEEDS, 1: [0, -1, 65, 10**9, "many"], 2: TRUNCATIONS},
+    "morph": {0: SEEDS, 1: SEEDS, 2: [-1, 2, NAN, "half"], 3: ["cubic", None], 4: TRUNCATIONS},
+    "interpolate": {0: SEEDS, 1: SEEDS, 2: [0, 1, 10**6, 2.5], 3: ["cubic"], 4: TRUNCATIONS},
+    "variations": {0: SEEDS, 1: [-1, 3, NAN], 2: [0, -1, 33, 10**9], 3: SEEDS, 4: TRUNCATIONS},
+    "directions": {0: SEEDS, 1: [100, -100, "x", NAN], 8: [7], 9: TRUNCATIONS},
 }
 
 
@@ -46,8 +47,6 @@ def run(url: str) -> list[dict]:
     """Every bad call with the answer it got, each followed by a good call."""
     arity = endpoints(url)
     good = dict(GOOD)
-    if "directions" in arity:
-        good["directions"] = [1] + [0.0] * (arity["directions"] - 1)
     rows = []
     with httpx.Client(base_url=url, timeout=120) as h:
         for name, bad in BAD.items():

@@ -45,8 +45,9 @@ def main(argv: list[str] | None = None) -> int:
     cfg = state["config"]
     print(json.dumps({"label": a.label or Path(a.checkpoint).name, **result, "weights": meta["training"]["weights"],
                       "step": state["step"], "train_minutes": round(state["train_seconds"] / 60, 1),
-                      "options": {k: cfg[k] for k in ("batch_size", "ngf", "ndf", "lr_g", "lr_d", "loss", "ema",
-                                                      "diffaug", "spectral_norm", "bf16", "threads")}}))
+                      "epoch": state["epoch"], "options": {k: cfg.get(k) for k in (
+                          "batch_size", "ngf", "ndf", "lr_g", "lr_d", "loss", "gamma", "d_norm", "mbstd", "ema_kimg",
+                          "lr_decay", "diffaug", "bf16", "threads")}}))
     return 0
 
 

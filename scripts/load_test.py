@@ -28,8 +28,8 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 MIX = [("generate", lambda r: [r.randint(0, 10**6), 16, 1.0]),
-       ("morph", lambda r: [r.randint(0, 10**6), r.randint(0, 10**6), round(r.random(), 3), "slerp"]),
-       ("interpolate", lambda r: [r.randint(0, 10**6), r.randint(0, 10**6), 16, r.choice(["slerp", "lerp"])])]
+       ("morph", lambda r: [r.randint(0, 10**6), r.randint(0, 10**6), round(r.random(), 3), "slerp", 1.0]),
+       ("interpolate", lambda r: [r.randint(0, 10**6), r.randint(0, 10**6), 16, r.choice(["slerp", "lerp"]), 1.0])]
 
 
 def call(h: httpx.Client, name: str, data: list, session_hash: str | None = None) -> tuple[str, str]:

@@ -17,7 +17,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from demo.engine import Engine  # noqa: E402
-from demo.images import grid, save_animation, upscale  # noqa: E402
+from demo.generate import main as generate  # noqa: E402
+from demo.images import grid  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -29,15 +30,14 @@ def main(argv: list[str] | None = None) -> int:
     a = p.parse_args(argv)
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
+    model = ["--model", a.model]  # the grid, strip and GIF come from the command-line generator, as a user would make them
+    generate(model + ["--seeds", "0-63", "--grid", str(out / "grid.png"), "--scale", "2"])
+    generate(model + ["--morph", *map(str, a.pair), "--frames", "10", "--grid", str(out / "morph_strip.png"), "--columns", "10"])
+    generate(model + ["--morph", *map(str, a.pair), "--frames", "24", "--gif", str(out / "morph.gif")])
     eng = Engine(a.model)
-    grid(eng.faces(range(64)), 8).resize((8 * 64 * 2 + 14 * 2, 8 * 64 * 2 + 14 * 2)).save(out / "grid.png")
-    strip = eng.path(*a.pair, np.linspace(0, 1, 10))
-    grid(strip, 10).save(out / "morph_strip.png")
-    frames = eng.path(*a.pair, np.linspace(0, 1, 24))
-    save_animation([upscale(f, 2) for f in frames], out / "morph.gif", fps=15)
     # each SeFa direction the app shows, applied to 3 faces at -5 … +5
     rows = []
-    for i in range(eng.num_directions):
+    for i in eng.info.useful_directions:
         for seed in (1, 2, 3):
             for amt in np.linspace(-5, 5, 5):
                 vec = np.zeros(eng.num_directions, np.float32)
@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     if rows:
         grid(np.stack(rows), 15).save(out / "directions.png")
     if Path(a.metrics).exists():
-        from trainer.train import plot_losses
+        from trainer.metrics import plot_losses
 
         plot_losses(Path(a.metrics), out / "training_curve.png")
     print(f"wrote {', '.join(sorted(x.name for x in out.glob('*.png'))) } and morph.gif to {out}")

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from demo.ui import SCALE
+from demo.files import SCALE
 from scripts.load_test import call_url as raw_call
 from tests.conftest import launched, serving
 
@@ -30,6 +30,12 @@ def pixels(path) -> np.ndarray:
     return np.asarray(Image.open(path).convert("RGB"))
 
 
+def same_face(png: np.ndarray, jpeg: np.ndarray) -> bool:
+    """A single face (lossless PNG) against the same face in a gallery (JPEG q95). On the tiny test model's noisy
+    faces JPEG's mean error is 1.8 levels, and another seed's face is 7.3 away."""
+    return png.shape == jpeg.shape and np.abs(png.astype(int) - jpeg).mean() < 3
+
+
 def test_api_endpoint_names(client):
     names = set(client.view_api(print_info=False, return_format="dict")["named_endpoints"])
     assert {"/generate", "/morph", "/interpolate", "/variations"} <= names  # + /directions when the model has useful ones
@@ -47,7 +53,8 @@ def test_generate(client):
 
 def test_morph_endpoints(client):
     a = pixels(client.predict(3, 1, api_name="/generate")[0]["image"])
-    assert np.array_equal(pixels(client.predict(3, 9, 0.0, api_name="/morph")), a)
+    assert same_face(pixels(client.predict(3, 9, 0.0, api_name="/morph")), a)
+    assert not same_face(pixels(client.predict(9, 3, 0.0, api_name="/morph")), a)
     mid = pixels(client.predict(3, 9, 0.5, api_name="/morph"))
     assert mid.shape == a.shape and not np.array_equal(mid, a)
 
@@ -67,6 +74,7 @@ def test_interpolate(client, method):
 def test_variations(client):
     out = client.predict(3, 0.5, 4, 0, api_name="/variations")
     assert len(out) == 5 and "original" in out[0]["caption"]
+    assert [o["caption"] for o in out[1:]] == [f"3 · variation {i}" for i in range(1, 5)]
 
 
 BAD = [
@@ -109,10 +117,10 @@ def test_raw_http(server):
     assert event == "error" and "count must be a number" in payload
     event, payload = raw_call(server, "morph", [5])  # missing arguments
     assert event == "error" and "enough input values" in payload
-    event, _ = raw_call(server, "morph", [5, 6, 0.25, "slerp"])
+    event, _ = raw_call(server, "morph", [5, 6, 0.25, "slerp", 1.0])
     assert event == "complete"
     with httpx.Client(base_url=server, timeout=30) as h:  # a literal NaN, which json.dumps won't write
-        r = h.post("gradio_api/call/morph", content=b'{"data": [5, 6, NaN, "slerp"]}', headers={"content-type": "application/json"})
+        r = h.post("gradio_api/call/morph", content=b'{"data": [5, 6, NaN, "slerp", 1.0]}', headers={"content-type": "application/json"})
     if r.status_code == 200:  # accepted by the JSON parser: must then be refused by validation
         with httpx.Client(base_url=server, timeout=30) as h, h.stream("GET", f"gradio_api/call/morph/{r.json()['event_id']}") as s:
             body = "".join(s.iter_lines())
@@ -137,7 +145,7 @@ def test_faces_are_served_from_the_apps_own_folder(server, tmp_path):
     assert event == "complete", payload
     items = json.loads(payload)[0]
     path, url = items[0]["image"]["path"], items[0]["image"]["url"]
-    from demo.ui import output_root
+    from demo.files import output_root
 
     folder = output_root()  # one per process, however many apps were built
     assert folder.name.startswith("anime-gan-") and Path(path).is_relative_to(folder), path
@@ -158,7 +166,7 @@ def test_overload_answers_busy_and_recovers(exported_model):
     from concurrent.futures import ThreadPoolExecutor
 
     with serving(exported_model, queue_size=1, concurrency=1) as url, ThreadPoolExecutor(12) as pool:
-        results = list(pool.map(lambda i: raw_call(url, "interpolate", [i, i + 1, 64, "slerp"]), range(12)))
+        results = list(pool.map(lambda i: raw_call(url, "interpolate", [i, i + 1, 64, "slerp", 1.0]), range(12)))
         events = [e for e, _ in results]
         assert events.count("complete") >= 1
         refused = [(e, p) for e, p in results if e != "complete"]
@@ -183,23 +191,27 @@ def test_app_start_with_missing_or_corrupt_model_is_one_clear_line(tmp_path):
         assert len(lines) == 1 and expect in lines[0] and str(model) in lines[0], r.stderr
 
 
-def test_per_request_records_are_bounded(exported_model):
-    """Every API call is a new Gradio session; what Gradio keeps per session/event must be capped,
-    or a public Space grows without end (scripts/load_test.py measures the RSS)."""
+def test_per_request_records_are_bounded(exported_model, monkeypatch):
+    """Every API call is a new Gradio session; what Gradio keeps per session must be capped through the launch
+    settings the app uses, or a public Space grows without end (scripts/load_test.py measures the RSS)."""
     from demo import ui
-    from demo.engine import Engine
+    from demo.records import SESSION_CAPACITY
 
-    app = ui.build(Engine(exported_model))
-    assert app._queue.ANALYTICS_MAX_EVENTS == 1000
-    assert ui.LAUNCH_KWARGS["state_session_capacity"] == ui.SESSION_CAPACITY <= 256
+    assert ui.LAUNCH_KWARGS["state_session_capacity"] == SESSION_CAPACITY <= 256
+    monkeypatch.setitem(ui.LAUNCH_KWARGS, "state_session_capacity", 3)  # the same path, with a capacity a test can fill
+    with launched(exported_model) as (app, url):
+        for seed in range(8):
+            assert raw_call(url, "generate", [seed, 1, 1.0])[0] == "complete"
+        assert app._queue.ANALYTICS_MAX_EVENTS == 1000
+        assert 1 <= len(app.state_holder.session_data) <= 3
 
 
 def test_finished_api_calls_are_forgotten(exported_model, monkeypatch):
     """Gradio 6 keeps an (empty) event-id set for every API call ever made; the app's housekeeping drops them,
     so that record stays bounded however many calls a Space serves (scripts/memory_probe.py shows it under load)."""
-    from demo import ui
+    from demo import files
 
-    monkeypatch.setattr(ui, "HOUSEKEEPING_EVERY", 0)  # prune on every response instead of once a minute
+    monkeypatch.setattr(files, "HOUSEKEEPING_EVERY", 0)  # prune on every response instead of once a minute
     with launched(exported_model) as (app, url):
         for seed in range(6):
             event, payload = raw_call(url, "generate", [seed, 1, 1.0])
@@ -235,8 +247,187 @@ def test_every_endpoint_refuses_every_bad_value(server):
 
 def test_gif_file_carries_its_size(server):
     """The File box shows the GIF's size (it read "size unknown" once the handler built the value itself)."""
-    event, payload = raw_call(server, "interpolate", [3, 9, 4, "slerp"])
+    event, payload = raw_call(server, "interpolate", [3, 9, 4, "slerp", 1.0])
     assert event == "complete", payload
     frames, gif = json.loads(payload)
     assert len(frames) == 4 and gif["orig_name"].endswith(".gif")
     assert gif["size"] == Path(gif["path"]).stat().st_size > 0
+
+
+# ---- behaviour that a broken handler would change (each fails if the parameter is ignored) ----
+
+def spread(faces: list[np.ndarray]) -> float:
+    """Mean absolute pixel difference of each face from the first."""
+    return float(np.mean([np.abs(f.astype(int) - faces[0]).mean() for f in faces[1:]]))
+
+
+def test_generate_applies_truncation(client):
+    """Truncation pulls every face toward the mean face: at 0.1 different seeds look nearly alike."""
+    wild = [pixels(o["image"]) for o in client.predict(20, 6, 1.0, api_name="/generate")]
+    tame = [pixels(o["image"]) for o in client.predict(20, 6, 0.1, api_name="/generate")]
+    assert spread(tame) < 0.5 * spread(wild)
+
+
+def test_morph_applies_its_method(client):
+    slerp = pixels(client.predict(3, 9, 0.5, "slerp", api_name="/morph"))
+    lerp = pixels(client.predict(3, 9, 0.5, "lerp", api_name="/morph"))
+    assert np.abs(slerp.astype(int) - lerp).mean() > 0.5
+
+
+def test_variations_apply_strength_and_truncation(client):
+    near = [pixels(o["image"]) for o in client.predict(3, 0.05, 4, 0, 1.0, api_name="/variations")]
+    far = [pixels(o["image"]) for o in client.predict(3, 1.0, 4, 0, 1.0, api_name="/variations")]
+    assert spread(near) < 0.5 * spread(far)
+    tame = [pixels(o["image"]) for o in client.predict(3, 1.0, 4, 0, 0.1, api_name="/variations")]
+    assert not np.array_equal(tame[0], far[0]) and spread(tame) < 0.5 * spread(far)
+
+
+def test_directions_endpoint_moves_the_face(client):
+    base = pixels(client.predict(3, *[0] * 8, api_name="/directions"))
+    assert np.array_equal(base, pixels(client.predict(3, 9, 0.0, api_name="/morph")))  # no move = the seed's face
+    moved = pixels(client.predict(3, 4.0, *[0] * 7, api_name="/directions"))
+    other = pixels(client.predict(3, 0, 4.0, *[0] * 6, api_name="/directions"))
+    assert np.abs(moved.astype(int) - base).mean() > 1 and not np.array_equal(moved, other)
+
+
+def test_single_faces_download_as_png(client):
+    """Morph and Directions answer with one lossless PNG (what someone saving a face expects)."""
+    for path in (client.predict(3, 9, 0.5, api_name="/morph"), client.predict(3, *[0] * 8, api_name="/directions")):
+        assert Path(path).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_model_work_is_limited_across_endpoints(exported_model):
+    """One concurrency group for every endpoint that runs the model: with a limit of 1, a /morph waits while a
+    /generate is inside the model (Gradio groups events per function object otherwise: ~27 groups of 2)."""
+    import threading
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    from demo.engine import Engine
+    from demo.ui import LAUNCH_KWARGS, build
+    from scripts.load_test import free_port
+
+    engine = Engine(exported_model, threads=1)
+    gate, entered = threading.Event(), []
+    render = engine.render
+
+    def held(z):
+        entered.append(time.monotonic())
+        if len(entered) == 1:
+            gate.wait(30)
+        return render(z)
+
+    engine.render = held
+    demo = build(engine, concurrency=1)
+    port = free_port()
+    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, **LAUNCH_KWARGS)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        with ThreadPoolExecutor(2) as pool:
+            first = pool.submit(raw_call, url, "generate", [1, 1, 1.0])
+            deadline = time.monotonic() + 30
+            while not entered and time.monotonic() < deadline:
+                time.sleep(0.05)
+            second = pool.submit(raw_call, url, "morph", [1, 2, 0.5, "slerp", 1.0])
+            time.sleep(2.0)
+            assert len(entered) == 1, "a second endpoint ran the model while the first was inside it"
+            gate.set()
+            assert first.result(timeout=60)[0] == "complete" and second.result(timeout=60)[0] == "complete"
+        assert len(entered) == 2
+    finally:
+        gate.set()
+        demo.close()
+
+
+def model_copy(exported_model, folder: Path, **meta_changes) -> Path:
+    """The test model in another folder, its metadata changed (a value of None removes the key)."""
+    import shutil
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for f in exported_model.parent.glob(exported_model.stem + ".*"):
+        shutil.copy(f, folder / f.name)
+    meta_path = folder / exported_model.with_suffix(".json").name
+    meta = json.loads(meta_path.read_text())
+    for key, value in meta_changes.items():
+        if value is None:
+            meta.pop(key, None)
+        else:
+            meta[key] = value
+    meta_path.write_text(json.dumps(meta))
+    return folder / exported_model.name
+
+
+def test_directions_api_is_the_same_for_every_model(exported_model, tmp_path):
+    """A model with no useful direction (a freshly trained one, say) keeps /directions and its named parameters."""
+    from gradio_client import Client
+
+    meta = json.loads(exported_model.with_suffix(".json").read_text())
+    dull = model_copy(exported_model, tmp_path / "dull", directions={**meta["directions"], "useful": []})
+    with serving(dull) as url:
+        c = Client(url, verbose=False)
+        api = c.view_api(print_info=False, return_format="dict")["named_endpoints"]
+        names = [p["parameter_name"] for p in api["/directions"]["parameters"]]
+        assert names == ["seed"] + [f"direction_{i}" for i in range(1, 9)] + ["truncation"]
+        assert Path(c.predict(3, *[0] * 8, api_name="/directions")).read_bytes()[:4] == b"\x89PNG"
+
+
+def test_footer_with_sparse_metadata(exported_model, tmp_path):
+    """Any valid model file with sparse metadata starts: the footer shows what is there and skips the rest."""
+    from demo.engine import Engine
+    from demo.ui import footer
+
+    sparse = model_copy(exported_model, tmp_path / "sparse", sha256=None, directions=None, evaluation=None,
+                        training={"steps": 5})
+    text = footer(Engine(sparse, threads=1))
+    assert "trained 5 steps" in text and "faces" not in text
+    odd = model_copy(exported_model, tmp_path / "odd", training={"steps": "many", "num_images": None},
+                     evaluation={"fid": "n/a"})
+    assert "trained" not in footer(Engine(odd, threads=1))
+
+
+def test_bad_settings_are_one_line_errors(exported_model):
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    base = {"GRADIO_ANALYTICS_ENABLED": "False", "PATH": "/usr/bin:/bin"}
+    for args, env, expect in (([], {"ANIME_GAN_THREADS": "two"}, "$ANIME_GAN_THREADS must be a whole number"),
+                              ([], {"ANIME_GAN_THREADS": "-3"}, "$ANIME_GAN_THREADS must be 0 (every core) or more"),
+                              ([], {"GRADIO_SERVER_PORT": "http"}, "$GRADIO_SERVER_PORT must be a whole number"),
+                              (["--threads", "-1"], {}, "--threads: must be 0 (every core) or more"),
+                              (["--port", "70000"], {}, "--port: must be from 1 to 65535")):
+        r = subprocess.run([sys.executable, "app.py", "--model", str(exported_model), *args], cwd=ROOT,
+                           capture_output=True, text=True, timeout=120, env={**base, **env})
+        assert r.returncode == 2 and expect in r.stderr and "Traceback" not in r.stderr, (args, env, r.stderr[-500:])
+
+
+def test_files_and_threads_are_released(exported_model):
+    """The response folder goes when the process exits; closing the handlers and engine stops their threads."""
+    import subprocess
+    import sys
+    import threading
+
+    from tests.conftest import ROOT
+
+    code = ("from demo.engine import Engine; from demo.files import output_root; from demo.ui import build; "
+            f"build(Engine({str(exported_model)!r}, threads=2)); print(output_root(), flush=True)")
+    r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                       env={"GRADIO_ANALYTICS_ENABLED": "False", "PATH": "/usr/bin:/bin"})
+    root = Path(r.stdout.strip().splitlines()[-1])
+    assert root.name.startswith("anime-gan-") and not root.exists(), r.stderr[-500:]
+
+    from demo.engine import Engine
+    from demo.handlers import Handlers
+
+    engine = Engine(exported_model, threads=2)
+    h = Handlers(engine)
+    h.generate(1, 4)
+    engine.faces(range(16))  # sliced over the engine's pool
+    mine = lambda: [t.name for t in threading.enumerate()  # noqa: E731  (each pool's threads carry its own name)
+                    if t.name.startswith((f"encode-{h.out.root.name}", engine.slice_threads))]
+    assert {n.split("_")[0] for n in mine()} == {f"encode-{h.out.root.name}", engine.slice_threads}
+    assert h.out.root.exists()
+    h.close()
+    engine.close()
+    assert not mine() and not h.out.root.exists()

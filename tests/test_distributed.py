@@ -13,7 +13,8 @@ from trainer import checkpoint
 ARGS = ["--image-size", "32", "--batch-size", "16", "--ngf", "8", "--ndf", "8", "--threads", "1",
         "--diffaug", "", "--epochs", "2"]
 # Per-rank BatchNorm statistics (8 images per rank instead of 16; SyncBatchNorm is CUDA-only) are the
-# only difference from one process, measured here at 2.7e-3 after 8 steps (bf16 autocast on); 2e-2 leaves room across machines.
+# only difference from one process (with minibatch-std, so are its groups), measured at 1.4e-3 after 8 steps (bf16
+# autocast on); 2e-2 leaves room across machines. What each rank trains on is checked exactly, below.
 TOLERANCE = 2e-2
 
 
@@ -23,9 +24,15 @@ def _worker(rank: int, world: int, port: int, data: str, out: str, dump: str) ->
     from trainer.train import config_from_args, run
     from trainer.distributed import setup
 
+    import trainer.train as tt
+
+    seen = []  # every batch this rank trained on
+    real_batch = tt.Trainer.batch
+    tt.Trainer.batch = lambda self: seen.append(real_batch(self)) or seen[-1]
     cfg, _ = config_from_args(["--data", data, "--out", out, *ARGS])
     dist = setup()
     tr = run(cfg, dist=dist)
+    torch.save(torch.stack([b.contiguous() for b in seen]), f"{dump}/batches{rank}.pt")
     # parameters only: BN running stats are rank-local between forwards (DDP re-broadcasts rank 0's each forward)
     torch.save({k: v.detach().clone() for k, v in tr.G.named_parameters()}, f"{dump}/rank{rank}.pt")
     dist.close()
@@ -43,7 +50,18 @@ def test_two_processes_agree_and_match_one(image_dir, tmp_path):
     for k, v in r0.items():
         assert torch.equal(two["generator"][k], v)  # rank 0 wrote what it holds, without DDP's "module." prefix
 
-    from trainer.train import main
+    # each step, the two ranks' shares are disjoint halves that together are exactly the one-process batch
+    from trainer.config import config_from_args
+    from trainer.data import load_images
+    from trainer.train import Trainer, main
+
+    b0, b1 = torch.load(tmp_path / "batches0.pt"), torch.load(tmp_path / "batches1.pt")
+    assert b0.shape == b1.shape == (8, 8, 3, 32, 32)  # 8 steps × 8 images per rank
+    cfg, _ = config_from_args(["--data", str(image_dir), "--out", str(tmp_path / "unused"), *ARGS])
+    solo = Trainer(cfg, load_images(image_dir, 32))
+    for step in range(8):
+        solo.epoch, solo.batch_in_epoch = divmod(step, solo.steps_per_epoch)
+        assert torch.equal(torch.cat([b0[step], b1[step]]), solo.batch()), f"step {step}: ranks' shares ≠ global batch"
 
     assert main(["--data", str(image_dir), "--out", str(tmp_path / "one"), *ARGS]) == 0
     one = checkpoint.load(tmp_path / "one")

@@ -13,9 +13,38 @@ def engine(exported_model):
 
 
 def test_faces_shape_and_provider(engine):
+    import onnxruntime as ort
+
     x = engine.faces([1, 2, 3])
     assert x.shape == (3, 32, 32, 3) and x.dtype == np.uint8
-    assert engine.provider in ("CPUExecutionProvider", "CUDAExecutionProvider")
+    assert engine.provider == engine.session.get_providers()[0]  # what onnxruntime really runs, as the footer says
+    want = "CUDAExecutionProvider" if "CUDAExecutionProvider" in ort.get_available_providers() else "CPUExecutionProvider"
+    assert engine.provider == want
+
+
+def test_provider_choice():
+    from demo.engine import pick_providers
+
+    assert pick_providers(["CPUExecutionProvider"]) == ["CPUExecutionProvider"]
+    assert pick_providers(["TensorrtExecutionProvider", "CUDAExecutionProvider", "CPUExecutionProvider"]) == [
+        "CUDAExecutionProvider", "CPUExecutionProvider"]
+
+
+def test_thread_settings(monkeypatch):
+    import os
+
+    from demo.engine import SettingsError, thread_count
+
+    monkeypatch.delenv("ANIME_GAN_THREADS", raising=False)
+    assert thread_count(None) == thread_count(0) == (os.cpu_count() or 1) and thread_count(3) == 3
+    monkeypatch.setenv("ANIME_GAN_THREADS", "5")
+    assert thread_count(None) == 5 and thread_count(2) == 2  # the flag wins
+    for bad, msg in (("two", "must be a whole number"), ("-2", "must be 0 (every core) or more"), ("1.5", "must be a whole number")):
+        monkeypatch.setenv("ANIME_GAN_THREADS", bad)
+        with pytest.raises(SettingsError, match=r"\$ANIME_GAN_THREADS " + msg.replace("(", r"\(").replace(")", r"\)")):
+            thread_count(None)
+    with pytest.raises(SettingsError, match="--threads must be 0"):
+        thread_count(-1)
 
 
 def test_same_seed_same_pixels_any_batch_position(engine):

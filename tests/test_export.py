@@ -52,3 +52,35 @@ def test_export_cli_bad_checkpoint(tmp_path, capsys):
     assert main(["--checkpoint", str(tmp_path), "--out", str(tmp_path / "g.onnx")]) == 2
     assert "not a readable checkpoint" in capsys.readouterr().err
     assert not (tmp_path / "g.onnx").exists()
+
+
+def test_failed_export_leaves_nothing_behind(trained_run, tmp_path, monkeypatch):
+    """A parity failure leaves neither the new file nor a *.tmp; an existing export is kept as it was."""
+    import trainer.export as te
+
+    out = tmp_path / "g.onnx"
+    te.export(trained_run, out)
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+
+    def fails(*a, **k):
+        raise ExportError("differs from PyTorch (test)")
+
+    monkeypatch.setattr(te, "check_parity", fails)
+    assert main(["--checkpoint", str(trained_run), "--out", str(out)]) == 2
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before  # no *.tmp, nothing replaced
+
+
+def test_useful_directions_are_decided_at_export(exported_model):
+    meta = json.loads(exported_model.with_suffix(".json").read_text())["directions"]
+    change = meta["mean_change_at_3"]
+    assert len(change) == 8 and all(c > 0 for c in change)
+    assert meta["useful"] == [i for i, c in enumerate(change) if c >= 6.0]
+
+
+def test_export_defaults_to_the_run_folder(trained_run, tmp_path):
+    import shutil
+
+    run = tmp_path / "run"
+    shutil.copytree(trained_run, run)
+    assert main(["--checkpoint", str(run)]) == 0
+    assert (run / "generator.onnx").is_file() and (run / "generator.json").is_file()

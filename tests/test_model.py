@@ -1,17 +1,41 @@
 import pytest
 import torch
 
-from trainer.model import SIZES, Discriminator, FoldedGenerator, Generator, init_weights
+from trainer.model import D_NORMS, SIZES, Discriminator, FoldedGenerator, Generator, MinibatchStd, init_weights
 
 
 @pytest.mark.parametrize("size", SIZES)
 def test_shapes(size):
-    g, d = Generator(100, 8, size), Discriminator(8, size)
-    x = g(torch.randn(3, 100))
-    assert x.shape == (3, 3, size, size)
-    assert x.abs().max() <= 1
-    assert d(x).shape == (3,)
-    assert Discriminator(8, size, spectral_norm=True)(x).shape == (3,)
+    g = Generator(100, 8, size)
+    x = g(torch.randn(4, 100))
+    assert x.shape == (4, 3, size, size)
+    assert not torch.allclose(x[0], x[1])  # different z, different images
+    for norm in D_NORMS:
+        assert Discriminator(8, size, norm, mbstd=True)(x).shape == (4,)
+
+
+def test_unnormalised_d_judges_each_image_alone():
+    """Gradient penalties are per image: with norm="none" and no minibatch-std, an image's logit must not depend on
+    the rest of the batch; minibatch-std (and BatchNorm in train mode) deliberately make it depend."""
+    x = torch.randn(8, 3, 32, 32)
+    alone = Discriminator(8, 32, "none")
+    assert torch.allclose(alone(x)[:4], alone(x[:4]), atol=1e-6)
+    for d in (Discriminator(8, 32, "none", mbstd=True), Discriminator(8, 32, "batch").train()):
+        assert not torch.allclose(d(x)[:4], d(torch.cat([x[:4], x[:4] * 3]))[:4], atol=1e-4)
+
+
+def test_minibatch_std_feature():
+    x = torch.zeros(8, 2, 3, 3)
+    x[4:] = 1.0  # groups of 4 are images (0, 2, 4, 6) and (1, 3, 5, 7): each group holds two 0s and two 1s
+    y = MinibatchStd(4)(x)
+    assert y.shape == (8, 3, 3, 3) and torch.allclose(y[:, :2], x)
+    assert torch.allclose(y[:, 2], torch.full((8, 3, 3), 0.5), atol=1e-3)  # std of {0, 0, 1, 1}
+    assert MinibatchStd(4)(torch.randn(6, 2, 3, 3)).shape == (6, 3, 3, 3)  # a group size that divides 6
+
+
+def test_bad_norm():
+    with pytest.raises(ValueError, match="discriminator norm"):
+        Discriminator(8, 32, "layer")
 
 
 def test_bad_size():
@@ -20,7 +44,7 @@ def test_bad_size():
 
 
 def test_dcgan_structure_and_init():
-    g, d = Generator(100, 64, 64), Discriminator(64, 64)
+    g, d = Generator(100, 64, 64), Discriminator(64, 64, "batch")
     init_weights(g), init_weights(d)
     convs = [m for m in g.modules() if isinstance(m, torch.nn.ConvTranspose2d)]
     assert [c.out_channels for c in convs] == [512, 256, 128, 64, 3]

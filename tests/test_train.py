@@ -1,4 +1,5 @@
 import csv
+import math
 import shutil
 import signal
 import subprocess
@@ -28,17 +29,35 @@ def test_run_writes_checkpoint_samples_metrics(trained_run):
     assert (trained_run / "loss.png").stat().st_size > 1000
 
 
-def test_resume_continues_and_matches_uninterrupted(trained_run, image_dir, tmp_path):
+def test_resume_continues_and_matches_uninterrupted(trained_run, image_dir, tmp_path, monkeypatch):
+    """A 3-epoch run stopped mid-epoch (step 6 of 12) and resumed ends with exactly the weights of one that ran straight."""
+    import trainer.train as tt
+    from trainer.config import config_from_args
+
     resumed = tmp_path / "resumed"
-    shutil.copytree(trained_run, resumed)
-    assert main(["--out", str(resumed), "--resume", "--epochs", "3"]) == 0
+    cfg, _ = config_from_args(["--data", str(image_dir), "--out", str(resumed), "--epochs", "3", *TINY])
+    stop = tt.StopFlag()
+    real_step = tt.Trainer.train_step
+
+    def step_then_stop(self, batch):
+        stats = real_step(self, batch)
+        if self.step == 6:
+            stop.reason = "test"
+        return stats
+
+    monkeypatch.setattr(tt.Trainer, "train_step", step_then_stop)
+    tt.run(cfg, stop=stop)
+    monkeypatch.undo()
+    assert checkpoint.load(resumed)["step"] == 6
+    assert main(["--out", str(resumed), "--resume"]) == 0
     state = checkpoint.load(resumed)
     assert state["step"] == 12 and state["epoch"] == 3
     straight = tmp_path / "straight"
     assert main(["--data", str(image_dir), "--out", str(straight), "--epochs", "3", *TINY]) == 0
     other = checkpoint.load(straight)
-    for k, v in other["generator"].items():
-        assert torch.equal(v, state["generator"][k]), k
+    for part in ("generator", "discriminator", "ema"):
+        for k, v in other[part].items():
+            assert torch.equal(v, state[part][k]), (part, k)
 
 
 def test_resume_can_lower_the_learning_rates(trained_run, tmp_path):
@@ -47,8 +66,10 @@ def test_resume_can_lower_the_learning_rates(trained_run, tmp_path):
     assert main(["--out", str(resumed), "--resume", "--epochs", "3", "--lr-g", "5e-5", "--lr-d", "1e-5"]) == 0
     state = checkpoint.load(resumed)
     assert state["step"] == 12
-    assert [g["lr"] for g in state["opt_g"]["param_groups"]] == [5e-5]  # the saved Adam state had 2e-4
-    assert [g["lr"] for g in state["opt_d"]["param_groups"]] == [1e-5]
+    # the last step (11 of 12) ran at the cosine's factor for step 11; the saved Adam state had 2e-4
+    scale = 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * 11 / 12))
+    assert [g["lr"] for g in state["opt_g"]["param_groups"]] == [pytest.approx(5e-5 * scale)]
+    assert [g["lr"] for g in state["opt_d"]["param_groups"]] == [pytest.approx(1e-5 * scale)]
     assert state["config"]["lr_g"] == 5e-5 and state["config"]["lr_d"] == 1e-5
 
 
@@ -86,9 +107,11 @@ def test_existing_run_needs_resume(trained_run, image_dir, capsys):
     assert "--resume" in capsys.readouterr().err
 
 
-def test_resume_refuses_changed_architecture(trained_run, tmp_path):
-    with pytest.raises(SystemExit):
+def test_resume_refuses_changed_architecture(trained_run, tmp_path, capsys):
+    with pytest.raises(SystemExit) as e:
         main(["--out", str(trained_run), "--resume", "--ngf", "16"])
+    assert e.value.code == 2
+    assert "--ngf was 8 in this run; start a new --out to change it" in capsys.readouterr().err
 
 
 def test_corrupt_checkpoint_is_a_clear_error(tmp_path, capsys):
@@ -119,3 +142,107 @@ def test_sigterm_saves_and_exits_zero(image_dir, tmp_path):
     assert "SIGTERM" in err and "--resume" in err
     state = checkpoint.load(out)
     assert state["step"] >= 4
+
+
+def rows(run) -> list[dict]:
+    return list(csv.DictReader(open(run / "metrics.csv")))
+
+
+def test_metrics_never_repeat_steps_after_a_crash_and_resume(trained_run, tmp_path):
+    """A run killed after its last checkpoint had logged steps past it; the resumed run logs them again.
+    The rows past the checkpoint's step must go, or the loss plot draws backwards."""
+    crashed = tmp_path / "crashed"
+    shutil.copytree(trained_run, crashed)
+    with open(crashed / "metrics.csv", "a") as f:  # what a run killed at step 11 had logged past step 8
+        f.write("10,2.5,0.01,0.7,0.7,0,0,0,0,1,100\n")
+    assert main(["--out", str(crashed), "--resume", "--epochs", "3"]) == 0
+    steps = [int(r["step"]) for r in rows(crashed)]
+    assert steps == [2, 4, 6, 8, 10, 12], steps
+
+
+def test_checkpoint_is_saved_before_the_sample_grid(image_dir, tmp_path, monkeypatch):
+    """A failure writing epoch 2's sample grid must not lose epoch 2's checkpoint."""
+    import trainer.train as tt
+
+    real = tt.Trainer.save_samples
+
+    def failing(self, path):
+        if self.epoch == 2:
+            raise OSError(28, "No space left on device")
+        return real(self, path)
+
+    monkeypatch.setattr(tt.Trainer, "save_samples", failing)
+    out = tmp_path / "full"
+    with pytest.raises(OSError, match="No space"):
+        main(["--data", str(image_dir), "--out", str(out), "--epochs", "3", *TINY])
+    state = checkpoint.load(out)
+    assert state["epoch"] == 2 and state["step"] == 8
+
+
+def test_unexpected_errors_keep_their_traceback(image_dir, tmp_path, monkeypatch):
+    """Only bad input becomes a one-line "error: …" and exit 2; a bug anywhere else must surface with its traceback."""
+    import trainer.train as tt
+
+    def broken(*a, **k):
+        raise ValueError("a bug deep inside")
+
+    monkeypatch.setattr(tt.Trainer, "train_step", broken)
+    with pytest.raises(ValueError, match="a bug deep inside"):
+        main(["--data", str(image_dir), "--out", str(tmp_path / "bug"), "--epochs", "1", *TINY])
+
+
+def test_bad_settings_are_one_line_errors(image_dir, tmp_path, capsys):
+    for flags, message in ((["--diffaug", "blur"], "--diffaug: unknown augmentation 'blur'"),
+                           (["--gamma", "-1"], "--gamma must not be negative"),
+                           (["--lr-final", "0"], "--lr-final must be in (0, 1]"),
+                           (["--d-norm", "batch", "--gamma", "1"], "needs --d-norm none or spectral")):
+        assert main(["--data", str(image_dir), "--out", str(tmp_path / "x"), "--epochs", "1", *TINY, *flags]) == 2
+        err = capsys.readouterr().err
+        assert message in err and "Traceback" not in err, err
+
+
+def test_truncated_checkpoint_message_is_one_whole_sentence(trained_run, tmp_path, capsys):
+    data = (trained_run / "checkpoint.pt").read_bytes()
+    (tmp_path / "checkpoint.pt").write_bytes(data[:len(data) // 2])
+    assert main(["--out", str(tmp_path), "--resume"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and err.endswith(".") and "truncated" in err, err
+    assert "there is a high" not in err
+
+
+def test_images_left_out_of_batches_are_announced(tmp_path, capsys):
+    from tests.conftest import make_images
+
+    data = make_images(tmp_path / "70", n=70)
+    assert main(["--data", str(data), "--out", str(tmp_path / "a"), "--epochs", "1", *TINY]) == 0
+    assert "leaves out 6 image(s) that do not fill a last batch" in capsys.readouterr().err  # 70 = 4 × 16 + 6
+    few = make_images(tmp_path / "10", n=10)
+    assert main(["--data", str(few), "--out", str(tmp_path / "b"), "--epochs", "1", *TINY]) == 0
+    assert "only 10 images, fewer than --batch-size 16" in capsys.readouterr().err
+
+
+def test_recipe_penalises_d_and_decays_the_rate(trained_run):
+    """The default recipe: R1/R2 are computed (every --reg-every steps) and logged; the rate follows a cosine."""
+    r = rows(trained_run)
+    assert all(float(x["r1"]) > 0 and float(x["r2"]) > 0 for x in r)
+    scales = [float(x["lr_scale"]) for x in r]
+    assert scales == sorted(scales, reverse=True) and scales[0] > 0.9 and scales[-1] < 0.3
+    state = checkpoint.load(trained_run)
+    assert state["config"]["loss"] == "rpgan" and state["config"]["d_norm"] == "none"
+
+
+def test_ema_half_life_ramps_up(image_dir):
+    """EMA half-life = min(ema_kimg, rampup × images seen): early on the average follows G closely."""
+    from trainer.config import Config
+    from trainer.data import load_images
+    from trainer.train import Trainer
+
+    tr = Trainer(Config(data=str(image_dir), image_size=32, ngf=8, ndf=8, batch_size=16, ema_kimg=10, ema_rampup=0.05),
+                 load_images(image_dir, 32))
+    p_ema, p_g = next(tr.ema.parameters()), next(tr.G.parameters())
+    with torch.no_grad():
+        p_g.add_(1.0)
+    tr.step = 10  # 160 images seen → half-life 8 images → beta = 0.5 ** (16 / 8) = 0.25
+    before = p_ema.detach().clone()
+    tr.update_ema()
+    assert torch.allclose(p_ema, before + 0.75 * (p_g - before), atol=1e-6)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import pickle
 import shutil
 import tempfile
 from pathlib import Path
@@ -63,9 +64,12 @@ def load(path: str | Path) -> dict[str, Any]:
         raise CheckpointError(f"{path}: no checkpoint there")
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as e:  # truncated zip, garbage bytes, or a pickle with foreign objects
-        first = str(e).strip().splitlines()[0][:160] if str(e).strip() else type(e).__name__
-        raise CheckpointError(f"{path}: not a readable checkpoint ({first})") from None
+    except pickle.UnpicklingError:  # a whole file, but with objects other than tensors and plain containers
+        raise CheckpointError(f"{path}: not a readable checkpoint: it holds Python objects other than tensors, so it "
+                              f"was not written by trainer.train and was not loaded (loading it could run code).") from None
+    except Exception:  # truncated zip, garbage bytes (torch's own message runs on for several lines)
+        raise CheckpointError(f"{path}: not a readable checkpoint: the file is truncated or is not a PyTorch file; "
+                              f"resume from a copy under snapshots/ if the run kept one, or start a new --out.") from None
     if not isinstance(state, dict) or "generator" not in state or "config" not in state:
         raise CheckpointError(f"{path}: not a checkpoint written by trainer.train")
     return state

@@ -48,6 +48,15 @@ class Dist:
         dist.all_reduce(t)
         return t / self.world_size
 
+    def average_gradients(self, module: torch.nn.Module) -> None:
+        """Average .grad over ranks, for a backward pass that did not go through DDP."""
+        if not self.enabled:
+            return
+        for p in module.parameters():
+            if p.grad is not None:
+                dist.all_reduce(p.grad)
+                p.grad.div_(self.world_size)
+
     def close(self) -> None:
         if self.enabled and dist.is_initialized():
             dist.destroy_process_group()

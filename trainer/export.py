@@ -1,6 +1,7 @@
 """Export a trained generator to ONNX for the app.
 
-    python -m trainer.export --checkpoint runs/anime --out exported/generator.onnx
+    python -m trainer.export --checkpoint runs/anime            # writes runs/anime/generator.onnx (+ .json, .directions.npy)
+    python app.py --model runs/anime/generator.onnx
 
 Writes generator.onnx (input "z" [batch, nz] → output "image" [batch, 3, H, W]
 in [-1, 1], BatchNorm folded), generator.json (the conventions the app relies
@@ -12,6 +13,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
@@ -19,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from demo.latents import PIXEL_RANGE, SEED_CONVENTION, SEED_MAX, SEED_MIN, seeds_to_z
+from demo.latents import PIXEL_RANGE, SEED_CONVENTION, SEED_MAX, SEED_MIN, seeds_to_z, to_uint8
 from trainer import checkpoint
 from trainer.model import FoldedGenerator, Generator
 
@@ -51,6 +53,30 @@ def sefa_directions(folded: FoldedGenerator, k: int = N_DIRECTIONS) -> tuple[np.
     return dirs.float().numpy(), vals[order].float().numpy()
 
 
+@torch.no_grad()
+def useful_directions(folded: FoldedGenerator, dirs: np.ndarray, nz: int, seeds: range = range(8),
+                      amount: float = 3.0, min_change: float = 6.0) -> tuple[list[int], list[float]]:
+    """The directions whose ±amount move visibly changes a face (mean |Δpixel| ≥ min_change of 255 over a few
+    seeds), and each one's change. Decided once here, so the app's start-up and API never depend on it."""
+    base = torch.from_numpy(seeds_to_z(seeds, nz))
+    ref = to_uint8(folded(base).numpy()).astype(np.float32)
+    change = []
+    for d in torch.from_numpy(dirs):
+        moved = to_uint8(folded(base + amount * d).numpy()).astype(np.float32)
+        change.append(float(np.abs(moved - ref).mean()))
+    return [i for i, c in enumerate(change) if c >= min_change], change
+
+
+def _replace_atomically(write, path: Path) -> None:
+    """write(tmp) then rename over `path`: a failure leaves the old file and no temp file behind."""
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 def to_onnx(g: Generator, path: str | Path, opset: int = 17) -> FoldedGenerator:
     """Write g with BatchNorm folded as ONNX: input "z" [batch, nz] → output "image" [batch, 3, H, W]."""
     folded = FoldedGenerator(g.eval().to(memory_format=torch.contiguous_format)).eval()
@@ -69,14 +95,22 @@ def export(ckpt_path: str | Path, out: str | Path, use_ema: bool = True, opset: 
     nz, size = cfg["nz"], cfg["image_size"]
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".tmp")
-    folded = to_onnx(g, tmp, opset)
-    check_parity(g, tmp, nz)
-    tmp.replace(out)
+    folded: list[FoldedGenerator] = []
 
-    dirs, eigvals = sefa_directions(folded)
+    def write_onnx(tmp: Path) -> None:
+        folded.append(to_onnx(g, tmp, opset))
+        check_parity(g, tmp, nz)
+
+    _replace_atomically(write_onnx, out)
+    dirs, eigvals = sefa_directions(folded[0])
+    useful, change = useful_directions(folded[0], dirs, nz)
     dir_path = out.with_suffix(".directions.npy")
-    np.save(dir_path, dirs)
+
+    def write_npy(tmp: Path) -> None:
+        with open(tmp, "wb") as f:  # a file object: np.save would append ".npy" to the temp name
+            np.save(f, dirs)
+
+    _replace_atomically(write_npy, dir_path)
     meta = {
         "format": "anime-face-generator/1",
         "onnx": out.name,
@@ -89,7 +123,8 @@ def export(ckpt_path: str | Path, out: str | Path, use_ema: bool = True, opset: 
         "seed_convention": SEED_CONVENTION,
         "seed_range": [SEED_MIN, SEED_MAX],
         "directions": {"file": dir_path.name, "method": "SeFa (eigenvectors of W·Wᵀ, first layer, BN folded)",
-                       "eigenvalues": [round(float(v), 4) for v in eigvals]},
+                       "eigenvalues": [round(float(v), 4) for v in eigvals],
+                       "useful": useful, "mean_change_at_3": [round(c, 2) for c in change]},
         "training": {
             "data": Path(str(cfg.get("data", ""))).name,
             "num_images": state.get("num_images"),
@@ -107,7 +142,7 @@ def export(ckpt_path: str | Path, out: str | Path, use_ema: bool = True, opset: 
     }
     if extra:
         meta.update(extra)
-    out.with_suffix(".json").write_text(json.dumps(meta, indent=2) + "\n")
+    _replace_atomically(lambda tmp: tmp.write_text(json.dumps(meta, indent=2) + "\n"), out.with_suffix(".json"))
     return meta
 
 
@@ -131,19 +166,21 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m trainer.export", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--checkpoint", required=True, help="run folder or checkpoint .pt file")
-    p.add_argument("--out", default="exported/generator.onnx", help="ONNX file to write (default %(default)s)")
+    p.add_argument("--out", help="ONNX file to write (default: generator.onnx in the run folder; the app's shipped "
+                                 "model is exported/generator.onnx)")
     p.add_argument("--no-ema", action="store_true", help="export the raw generator even if an EMA copy exists")
     p.add_argument("--opset", type=int, default=17, help="ONNX opset (default %(default)s)")
     p.add_argument("--fid", help="JSON line printed by ../shared/tools/fid.py, recorded in the metadata")
     a = p.parse_args(argv)
     try:
         extra = {"evaluation": json.loads(a.fid)} if a.fid else None
-        meta = export(a.checkpoint, a.out, use_ema=not a.no_ema, opset=a.opset, extra=extra)
+        out = a.out or checkpoint.resolve(a.checkpoint).parent / "generator.onnx"
+        meta = export(a.checkpoint, out, use_ema=not a.no_ema, opset=a.opset, extra=extra)
     except (checkpoint.CheckpointError, ExportError, json.JSONDecodeError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    print(f"wrote {a.out} ({meta['training']['weights']} weights, step {meta['training']['steps']}); "
-          f"onnxruntime matches PyTorch within {PARITY_TOL:g}", file=sys.stderr)
+    print(f"wrote {out} ({meta['training']['weights']} weights, step {meta['training']['steps']}); "
+          f"onnxruntime matches PyTorch within {PARITY_TOL:g}. Try it: python app.py --model {out}", file=sys.stderr)
     return 0
 
 

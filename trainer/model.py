@@ -10,6 +10,7 @@ import math
 
 import torch
 from torch import nn
+from torch.nn.utils.fusion import fuse_conv_bn_eval
 
 SIZES = (32, 48, 64, 96, 128)
 
@@ -49,25 +50,55 @@ class Generator(nn.Module):
         return self.main(z.reshape(z.shape[0], -1, 1, 1))
 
 
+D_NORMS = ("none", "batch", "spectral")
+
+
+class MinibatchStd(nn.Module):
+    """Appends one feature map: the std of each feature over groups of images, averaged (Karras et al. 2018).
+    A D that sees how alike the images of a batch are can punish a generator that repeats itself."""
+
+    def __init__(self, group: int = 4):
+        super().__init__()
+        self.group = group
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        b, c, h, w = x.shape
+        g = min(self.group, b)
+        while b % g:  # a group size that divides the batch
+            g -= 1
+        y = x.float().reshape(g, -1, c, h, w)
+        y = (y.var(dim=0, unbiased=False) + 1e-8).sqrt().mean(dim=[1, 2, 3])  # [b / g]
+        y = y.reshape(-1, 1, 1, 1).repeat(g, 1, h, w).to(x.dtype)
+        return torch.cat([x, y], dim=1)
+
+
 class Discriminator(nn.Module):
     """image [B, 3, S, S] → one real/fake logit per image.
 
-    With spectral_norm=True every conv is spectrally normalised and BatchNorm is
-    dropped (as in SN-GAN), since SN already bounds D's Lipschitz constant.
+    norm: "batch" (the DCGAN paper's), "spectral" (SN-GAN: every conv spectrally normalised, no BatchNorm) or
+    "none" (for gradient-penalty training: a penalty on each image's gradient is only meaningful when one
+    image's logit does not depend on the rest of the batch). mbstd adds a minibatch-std feature before the
+    last conv.
     """
 
-    def __init__(self, ndf: int = 64, image_size: int = 64, spectral_norm: bool = False):
+    def __init__(self, ndf: int = 64, image_size: int = 64, norm: str = "batch", mbstd: bool = False):
         super().__init__()
+        if norm not in D_NORMS:
+            raise ValueError(f"discriminator norm must be one of {D_NORMS}, got {norm!r}")
         base, blocks = _plan(image_size)
         m = _mults(blocks)[::-1]  # [1, 2, 4, 8]
-        sn = nn.utils.parametrizations.spectral_norm if spectral_norm else (lambda x: x)
-        layers: list[nn.Module] = [sn(nn.Conv2d(3, ndf * m[0], 4, 2, 1, bias=spectral_norm)), nn.LeakyReLU(0.2, True)]
+        spectral = norm == "spectral"
+        sn = nn.utils.parametrizations.spectral_norm if spectral else (lambda x: x)
+        bias = norm != "batch"
+        layers: list[nn.Module] = [sn(nn.Conv2d(3, ndf * m[0], 4, 2, 1, bias=bias)), nn.LeakyReLU(0.2, True)]
         for a, b in zip(m[:-1], m[1:]):
-            layers.append(sn(nn.Conv2d(ndf * a, ndf * b, 4, 2, 1, bias=spectral_norm)))
-            if not spectral_norm:
+            layers.append(sn(nn.Conv2d(ndf * a, ndf * b, 4, 2, 1, bias=bias)))
+            if norm == "batch":
                 layers.append(nn.BatchNorm2d(ndf * b))
             layers.append(nn.LeakyReLU(0.2, True))
-        layers.append(sn(nn.Conv2d(ndf * m[-1], 1, base, 1, 0, bias=False)))
+        if mbstd:
+            layers.append(MinibatchStd())
+        layers.append(sn(nn.Conv2d(ndf * m[-1] + int(mbstd), 1, base, 1, 0, bias=False)))
         self.main = nn.Sequential(*layers)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -93,25 +124,14 @@ def fold_batchnorm(g: Generator) -> nn.Sequential:
     ConvTranspose before it: fewer ops at inference and one weight per layer."""
     out: list[nn.Module] = []
     mods = list(g.main)
-    i = 0
-    while i < len(mods):
-        mod = mods[i]
+    for i, mod in enumerate(mods):
+        if isinstance(mod, nn.BatchNorm2d):
+            continue  # folded into the conv before it
         if isinstance(mod, nn.ConvTranspose2d):
-            conv = nn.ConvTranspose2d(mod.in_channels, mod.out_channels, mod.kernel_size, mod.stride, mod.padding, bias=True)
-            w = mod.weight.detach().clone()
-            b = mod.bias.detach().clone() if mod.bias is not None else torch.zeros(mod.out_channels)
-            if i + 1 < len(mods) and isinstance(mods[i + 1], nn.BatchNorm2d):
-                bn = mods[i + 1]
-                scale = bn.weight / torch.sqrt(bn.running_var + bn.eps)
-                w = w * scale[None, :, None, None]  # ConvTranspose weight is [in, out, k, k]
-                b = (b - bn.running_mean) * scale + bn.bias
-                i += 1
-            conv.weight.copy_(w)
-            conv.bias.copy_(b)
-            out.append(conv)
-        else:
-            out.append(mod)
-        i += 1
+            nxt = mods[i + 1] if i + 1 < len(mods) else None
+            bn = nxt if isinstance(nxt, nn.BatchNorm2d) else nn.BatchNorm2d(mod.out_channels, eps=0.0).eval()
+            mod = fuse_conv_bn_eval(mod.eval(), bn.eval(), transpose=True)  # an identity BN just adds the bias
+        out.append(mod)
     return nn.Sequential(*out)
 
 

@@ -1,151 +1,44 @@
-"""Train a DCGAN on a folder or .zip of faces.
+"""The DCGAN training loop: `python -m trainer.train --help` (settings: trainer/config.py).
 
-    python -m trainer.train --data ../shared/datasets/anime-faces-64.zip --out runs/anime --epochs 30
-    python -m trainer.train --out runs/anime --resume --epochs 40
-
-Every epoch (and on Ctrl-C / SIGTERM / --max-minutes) the run folder gets an
-atomic checkpoint.pt, a sample grid of fixed seeds under samples/, and a row
-in metrics.csv. Export the result with `python -m trainer.export`.
+One step: D learns real-vs-fake on a batch (relativistic pairing loss, DiffAugment on everything it sees),
+every --reg-every steps D's gradients on real and fake images are penalised (R1 + R2), then G learns to
+fool the updated D; an exponential moving average of G is what gets sampled and exported.
 """
 from __future__ import annotations
 
-import argparse
 import copy
-import csv
+import math
 import os
 import signal
 import sys
 import time
 import warnings
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict
 from datetime import datetime, timezone
 from pathlib import Path
 
 import torch
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel as DDP
+from torch.optim.swa_utils import update_bn
 from torchvision.utils import save_image
 from tqdm import tqdm
 
-from demo.latents import NZ, PIXEL_RANGE, seeds_to_z
+from demo.latents import PIXEL_RANGE, seeds_to_z
 from trainer import checkpoint
-from trainer.augment import check_policy, diff_augment
+from trainer.augment import diff_augment
+from trainer.config import Config, ConfigError, check_config, config_from_args
 from trainer.data import DataError, load_images, to_float
 from trainer.distributed import Dist, setup
-from trainer.losses import LOSSES, d_loss, g_loss
-from trainer.model import SIZES, Discriminator, Generator, init_weights
+from trainer.losses import d_loss, g_loss, gradient_penalty
+from trainer.metrics import plot_losses, truncate_metrics, write_metrics
+from trainer.model import Discriminator, Generator, init_weights
 
 SAMPLE_SEEDS = list(range(64))  # the faces shown in every sample grid
 
 
-@dataclass
-class Config:
-    data: str = ""
-    out: str = "runs/anime"
-    epochs: int = 30
-    batch_size: int = 64
-    image_size: int = 64
-    nz: int = NZ
-    ngf: int = 32  # half the paper's 64: ~3.5× the steps per CPU-minute, far lower FID at equal time
-    ndf: int = 32
-    lr_g: float = 2e-4
-    lr_d: float = 2e-4
-    beta1: float = 0.5
-    beta2: float = 0.999
-    loss: str = "bce"
-    ema: float = 0.999
-    diffaug: str = "translation,cutout"
-    spectral_norm: bool = False
-    channels_last: bool = True
-    sync_bn: bool = False
-    bf16: bool | None = None  # None = on where the CPU has native bfloat16 (AVX512-BF16/AMX)
-    seed: int = 0
-    max_minutes: float = 0.0
-    max_images: int = 0
-    threads: int = 0
-    log_every: int = 10
-    checkpoint_every: int = 0
-    snapshot_every: int = 0
-
-
-# What may change when a run is resumed; everything else must match the checkpoint. The learning rates
-# may change so that a run that has levelled off can be fine-tuned at a lower rate.
-RESUMABLE = {"data", "epochs", "max_minutes", "threads", "log_every", "checkpoint_every", "snapshot_every",
-             "lr_g", "lr_d"}
-
-
 class Diverged(RuntimeError):
     """Losses became NaN or infinite."""
-
-
-def build_parser() -> argparse.ArgumentParser:
-    d = Config()
-    p = argparse.ArgumentParser(prog="python -m trainer.train", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    a = p.add_argument
-    a("--data", help="folder of images (searched recursively) or a .zip of images")
-    a("--out", default=d.out, help="run folder for checkpoint, samples and metrics (default %(default)s)")
-    a("--epochs", type=int, default=d.epochs, help="total epochs to reach (default %(default)s)")
-    a("--resume", action="store_true", help="continue the run in --out; its config comes from the checkpoint")
-    a("--batch-size", type=int, default=d.batch_size,
-      help="images per step, over all processes under torchrun (each takes batch/world size; default %(default)s)")
-    a("--image-size", type=int, default=d.image_size, choices=SIZES, help="training resolution (default %(default)s)")
-    a("--seed", type=int, default=d.seed, help="makes the run reproducible on one machine (default %(default)s)")
-    a("--max-minutes", type=float, default=d.max_minutes, help="stop cleanly after this much training time (0 = no limit)")
-    a("--nz", type=int, default=d.nz, help="latent size (default %(default)s, the app's convention)")
-    a("--ngf", type=int, default=d.ngf, help="generator width (default %(default)s; the paper's 64 is ~3.5× slower per step)")
-    a("--ndf", type=int, default=d.ndf, help="discriminator width (default %(default)s)")
-    a("--lr-g", type=float, default=d.lr_g, help="generator Adam learning rate (default %(default)s)")
-    a("--lr-d", type=float, default=d.lr_d, help="discriminator Adam learning rate (default %(default)s)")
-    a("--beta1", type=float, default=d.beta1, help="Adam beta1 (default %(default)s)")
-    a("--beta2", type=float, default=d.beta2, help="Adam beta2 (default %(default)s)")
-    a("--loss", choices=LOSSES, default=d.loss, help="bce = non-saturating logistic; hinge (default %(default)s)")
-    a("--ema", type=float, default=d.ema,
-      help="decay of the generator's moving average, warmed up as min(ema, (1+step)/(10+step)); 0 = off (default %(default)s)")
-    a("--diffaug", default=d.diffaug,
-      help='DiffAugment policy for D: comma list of color,translation,cutout; "" = off (default %(default)s)')
-    a("--spectral-norm", action=argparse.BooleanOptionalAction, default=d.spectral_norm,
-      help="spectral norm on D's convs instead of BatchNorm")
-    a("--channels-last", action=argparse.BooleanOptionalAction, default=d.channels_last,
-      help="NHWC memory layout (faster convolutions on CPU)")
-    a("--bf16", action=argparse.BooleanOptionalAction, default=d.bf16,
-      help="bfloat16 autocast for forward passes (weights and optimiser stay float32); "
-           "default: on when the CPU has native bfloat16 (about 2x the steps per minute; docs/training.md)")
-    a("--sync-bn", action=argparse.BooleanOptionalAction, default=d.sync_bn,
-      help="under torchrun: BatchNorm statistics over the global batch (SyncBatchNorm; CUDA only)")
-    a("--max-images", type=int, default=d.max_images, help="use only the first N images (0 = all)")
-    a("--threads", type=int, default=d.threads, help="torch CPU threads (0 = all cores)")
-    a("--log-every", type=int, default=d.log_every, help="steps between metrics.csv rows (default %(default)s)")
-    a("--checkpoint-every", type=int, default=d.checkpoint_every, help="also checkpoint every N steps (0 = per epoch only)")
-    a("--snapshot-every", type=int, default=d.snapshot_every, help="keep a copy of the checkpoint every N epochs (0 = off)")
-    return p
-
-
-def config_from_args(argv: list[str] | None = None) -> tuple[Config, bool]:
-    """Parse the CLI into a Config; with --resume, merge it onto the checkpoint's config."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if not args.resume:
-        if not args.data:
-            parser.error("--data is required for a new run (or pass --resume to continue one)")
-        cfg = Config(**{f.name: getattr(args, f.name) for f in fields(Config)})
-        return cfg, False
-    for action in parser._actions:  # re-parse to learn which flags were typed
-        action.default = argparse.SUPPRESS
-    typed = vars(parser.parse_args(argv))
-    state = checkpoint.load(args.out)
-    saved = state["config"]
-    cfg = Config(**{**asdict(Config()), **{k: v for k, v in saved.items() if k in {f.name for f in fields(Config)}}})
-    cfg.out = args.out
-    for key, value in typed.items():
-        if key in ("resume", "out"):
-            continue
-        if key in RESUMABLE:
-            setattr(cfg, key, value)
-        elif getattr(cfg, key) != value:
-            parser.error(f"--{key.replace('_', '-')} was {getattr(cfg, key)!r} in this run; "
-                         f"start a new --out to change it")
-    return cfg, True
 
 
 def native_bf16() -> bool:
@@ -154,19 +47,9 @@ def native_bf16() -> bool:
     try:
         if torch.cuda.is_available():
             return bool(torch.cuda.is_bf16_supported())
-        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+        return bool(torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported())
     except (AttributeError, RuntimeError):
         return False
-
-
-def check_config(cfg: Config) -> None:
-    if cfg.bf16 is None:
-        cfg.bf16 = native_bf16()  # resolved once and stored, so a resumed run keeps it
-    check_policy(cfg.diffaug)
-    if cfg.batch_size < 1 or cfg.epochs < 1:
-        raise ValueError("--batch-size and --epochs must be at least 1")
-    if not 0 <= cfg.ema < 1:
-        raise ValueError("--ema must be in [0, 1)")
 
 
 def _plain(sd: dict) -> dict:
@@ -177,24 +60,11 @@ def _plain(sd: dict) -> dict:
 @torch.no_grad()
 def recalibrate_bn(g: nn.Module, nz: int, batches: int = 8, batch_size: int = 128, seed: int = 1234,
                    device: torch.device | None = None) -> None:
-    """Re-estimate BatchNorm running stats for the current weights.
-
-    The EMA generator's weights are an average, so the running statistics it
-    inherited belong to other weights; fresh estimates (cumulative average
-    over a fixed set of latents) make eval-mode output match its train mode."""
-    bns = [m for m in g.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
-    if not bns:
-        return
+    """Re-estimate BatchNorm running stats for the current weights (torch.optim.swa_utils.update_bn over a
+    fixed set of latents). The EMA generator's weights are an average, so the running statistics it inherited
+    belong to other weights; fresh estimates make its eval-mode output match its train mode."""
     gen = torch.Generator().manual_seed(seed)
-    for m in bns:
-        m.reset_running_stats()
-        m.momentum = None
-    g.train()
-    for _ in range(batches):
-        g(torch.randn(batch_size, nz, generator=gen).to(device or "cpu"))
-    for m in bns:
-        m.momentum = 0.1
-    g.eval()
+    update_bn([torch.randn(batch_size, nz, generator=gen) for _ in range(batches)], g, device=device)
 
 
 class Trainer:
@@ -207,11 +77,12 @@ class Trainer:
         dev = self.dist.device
         torch.manual_seed(cfg.seed)  # the same seed on every rank: identical init, identical global z
         self.G = Generator(cfg.nz, cfg.ngf, cfg.image_size)
-        self.D = Discriminator(cfg.ndf, cfg.image_size, cfg.spectral_norm)
+        self.D = Discriminator(cfg.ndf, cfg.image_size, cfg.d_norm, cfg.mbstd)
         init_weights(self.G)
-        init_weights(self.D)
+        if cfg.d_norm == "batch":  # DCGAN's N(0, 0.02) suits a D whose BatchNorm rescales every layer;
+            init_weights(self.D)   # without it, PyTorch's default (fan-in scaled) init keeps the logits alive
         # the EMA copy stays a plain Generator: rank 0 alone samples from it
-        self.ema = copy.deepcopy(self.G).to(dev).eval().requires_grad_(False) if cfg.ema > 0 else None
+        self.ema = copy.deepcopy(self.G).to(dev).eval().requires_grad_(False) if cfg.ema_kimg > 0 else None
         if cfg.sync_bn and self.dist.enabled:
             self.G = nn.SyncBatchNorm.convert_sync_batchnorm(self.G)
             self.D = nn.SyncBatchNorm.convert_sync_batchnorm(self.D)
@@ -230,6 +101,7 @@ class Trainer:
         self.step = 0
         self.train_seconds = 0.0
         self._ema_calibrated_at: int | None = None  # step whose weights the EMA's BN statistics belong to
+        self.penalties = {"r1": float("nan"), "r2": float("nan")}  # the latest R1/R2 (logged every row)
 
     # ---- one step -------------------------------------------------------
     @property
@@ -256,8 +128,23 @@ class Trainer:
         with self.autocast():
             return d(diff_augment(x, self.cfg.diffaug)).float()
 
+    def lr_scale(self) -> float:
+        """The learning rates' factor at this step: a cosine from 1 down to lr_final over cfg.epochs."""
+        if self.cfg.lr_decay == "constant":
+            return 1.0
+        done = min(1.0, self.step / (self.cfg.epochs * self.steps_per_epoch))
+        return self.cfg.lr_final + (1 - self.cfg.lr_final) * 0.5 * (1 + math.cos(math.pi * done))
+
+    def _check(self, name: str, loss: torch.Tensor) -> None:
+        if not torch.isfinite(self.dist.mean(loss)):
+            raise Diverged(f"{name} loss is {loss.item()}")
+
     def train_step(self, real: torch.Tensor) -> dict[str, float]:
         cfg = self.cfg
+        scale = self.lr_scale()
+        for opt, lr in ((self.opt_g, cfg.lr_g), (self.opt_d, cfg.lr_d)):
+            for group in opt.param_groups:
+                group["lr"] = lr * scale
         # z for the whole global batch from the shared RNG stream, then this rank's slice:
         # N processes together see the same latents as one process would.
         z = torch.randn(self.global_batch, cfg.nz)[self.dist.shard(self.global_batch)].to(self.dist.device)
@@ -267,30 +154,53 @@ class Trainer:
         d_real = self.D_logits(real, self.D_train)
         d_fake = self.D_logits(fake.detach(), self.D_train)
         loss_d = d_loss(cfg.loss, d_real, d_fake)
-        if not torch.isfinite(self.dist.mean(loss_d)):
-            raise Diverged(f"discriminator loss is {loss_d.item()}")
+        self._check("discriminator", loss_d)
         self.opt_d.zero_grad(set_to_none=True)
         loss_d.backward()
         self.opt_d.step()
-        # G: fool the updated D (through the bare D: its gradients here are not wanted, so no all-reduce)
-        loss_g = g_loss(cfg.loss, self.D_logits(fake, self.D))
-        if not torch.isfinite(self.dist.mean(loss_g)):
-            raise Diverged(f"generator loss is {loss_g.item()}")
+        if cfg.gamma and self.step % cfg.reg_every == 0:
+            self.penalties = self.penalise_d(real, fake.detach())
+        # G: fool the updated D (through the bare D: its gradients here are not wanted, so no all-reduce).
+        # rpgan pairs each fake with a real: the real logits from D's step above stand in (only fakes carry G's gradient).
+        loss_g = g_loss(cfg.loss, self.D_logits(fake, self.D), d_real.detach())
+        self._check("generator", loss_g)
         self.opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         self.opt_g.step()
         self.step += 1
         self.update_ema()
         return {"loss_d": loss_d.item(), "loss_g": loss_g.item(),
-                "d_real": torch.sigmoid(d_real).mean().item(), "d_fake": torch.sigmoid(d_fake).mean().item()}
+                "d_real": d_real.mean().item(), "d_fake": d_fake.mean().item(), **self.penalties, "lr_scale": scale}
+
+    def penalise_d(self, real: torch.Tensor, fake: torch.Tensor) -> dict[str, float]:
+        """Lazy R1 + R2 (StyleGAN2's schedule): every reg_every steps, one extra D update on
+        gamma/2 · (|∇D(real)|² + |∇D(fake)|²) · reg_every, which on average weighs as the penalty every step would."""
+        cfg = self.cfg
+        penalties = []
+        for x in (real, fake):
+            x = x.detach().requires_grad_(True)
+            penalties.append(gradient_penalty(self.D_logits(x, self.D), x))
+        r1, r2 = penalties
+        loss = cfg.gamma / 2 * (r1 + r2) * cfg.reg_every
+        self._check("gradient penalty", loss)
+        self.opt_d.zero_grad(set_to_none=True)
+        loss.backward()
+        self.dist.average_gradients(self.D)  # the bare D (DDP cannot differentiate twice): average by hand
+        self.opt_d.step()
+        return {"r1": r1.item(), "r2": r2.item()}
 
     @torch.no_grad()
     def update_ema(self) -> None:
+        """EMA with a half-life of ema_kimg thousand images, shorter early on (ramp-up: at most ema_rampup ×
+        the images seen), as in StyleGAN2-ADA: early averages would otherwise drag in the first, noisy weights."""
         if self.ema is None:
             return
-        decay = min(self.cfg.ema, (1 + self.step) / (10 + self.step))
+        half_life = self.cfg.ema_kimg * 1000
+        if self.cfg.ema_rampup:
+            half_life = min(half_life, self.step * self.global_batch * self.cfg.ema_rampup)
+        beta = 0.5 ** (self.global_batch / max(half_life, 1e-8))
         for pe, p in zip(self.ema.parameters(), self.G.parameters()):
-            pe.lerp_(p, 1 - decay)
+            pe.lerp_(p, 1 - beta)
 
     # ---- what gets exported / sampled -----------------------------------
     def inference_generator(self) -> Generator:
@@ -369,24 +279,15 @@ class StopFlag:
         self.reason = signal.Signals(signum).name
 
 
-def write_metrics(path: Path, row: dict) -> None:
-    new = not path.exists()
-    with open(path, "a", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=list(row))
-        if new:
-            w.writeheader()
-        w.writerow(row)
-
-
 def run(cfg: Config, resume: bool = False, stop: StopFlag | None = None, dist: Dist | None = None) -> Trainer:
     """Train until cfg.epochs, cfg.max_minutes, or a stop signal; checkpoint on the way out.
 
     Under torchrun every rank runs this loop on its share of each global batch;
     only rank 0 writes files, and stop decisions are agreed by all ranks."""
     dist = dist or Dist()
-    check_config(cfg)
+    check_config(cfg, native_bf16())
     if cfg.batch_size % dist.world_size:
-        raise ValueError(f"--batch-size {cfg.batch_size} must divide evenly over {dist.world_size} processes")
+        raise ConfigError(f"--batch-size {cfg.batch_size} must divide evenly over {dist.world_size} processes")
     out = Path(cfg.out)
     if not resume and (out / checkpoint.FILENAME).exists():
         raise FileExistsError(f"{out} already holds a run: pass --resume to continue it, or choose another --out")
@@ -410,11 +311,18 @@ def run(cfg: Config, resume: bool = False, stop: StopFlag | None = None, dist: D
         out.mkdir(parents=True, exist_ok=True)
         for stale in out.glob(checkpoint.FILENAME + ".*.tmp"):  # left by a run killed mid-write
             stale.unlink(missing_ok=True)
+        if state is not None and (dropped := truncate_metrics(out / "metrics.csv", tr.step)):
+            say(f"metrics.csv: dropped {dropped} row(s) logged after the checkpoint's step {tr.step}")
     stop = stop or StopFlag()
     bs = tr.global_batch
     say(f"{len(data)} images, {tr.steps_per_epoch} steps/epoch of {bs}"
         + (f" ({dist.world_size} processes × {bs // dist.world_size})" if dist.enabled else "")
         + f", epochs {tr.epoch}→{cfg.epochs}")
+    if len(data) < cfg.batch_size:
+        say(f"note: only {len(data)} images, fewer than --batch-size {cfg.batch_size}: every step uses all of them")
+    elif rest := len(data) % cfg.batch_size:
+        say(f"note: each epoch reshuffles and leaves out {rest} image(s) that do not fill a last batch "
+            f"(different ones every epoch)")
 
     session_start = time.monotonic()
     last_save = tr.step
@@ -450,11 +358,11 @@ def run(cfg: Config, resume: bool = False, stop: StopFlag | None = None, dist: D
         if tr.batch_in_epoch >= tr.steps_per_epoch:
             tr.epoch += 1
             tr.batch_in_epoch = 0
-            if main:
-                tr.save_samples(out / "samples" / f"epoch_{tr.epoch:03d}.png")
+            if main:  # the checkpoint first: a failure writing the picture must not lose the epoch
                 tr.save_checkpoint()
                 if cfg.snapshot_every and tr.epoch % cfg.snapshot_every == 0:
                     checkpoint.copy(out / checkpoint.FILENAME, out / "snapshots" / f"epoch_{tr.epoch:03d}.pt")
+                tr.save_samples(out / "samples" / f"epoch_{tr.epoch:03d}.png")
             last_save = tr.step
     if main:
         if tr.step != last_save or stop.reason:
@@ -462,35 +370,6 @@ def run(cfg: Config, resume: bool = False, stop: StopFlag | None = None, dist: D
         tr.save_samples(out / "samples" / "last.png")
         plot_losses(out / "metrics.csv", out / "loss.png")
     return tr
-
-
-def plot_losses(csv_path: Path, png_path: Path) -> None:
-    """Training curve (D and G loss vs step) from metrics.csv."""
-    if not csv_path.exists():
-        return
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    with open(csv_path) as f:
-        rows = list(csv.DictReader(f))
-    if not rows:
-        return
-    step = [int(r["step"]) for r in rows]
-    fig, ax = plt.subplots(figsize=(7, 3.2), dpi=110)
-    for key, label in (("loss_d", "D loss"), ("loss_g", "G loss")):
-        ys = [float(r[key]) for r in rows]
-        k = max(1, len(ys) // 50)  # light smoothing so the trend is readable
-        sm = [sum(ys[max(0, i - k):i + 1]) / len(ys[max(0, i - k):i + 1]) for i in range(len(ys))]
-        ax.plot(step, ys, alpha=0.25)
-        ax.plot(step, sm, label=label, color=ax.lines[-1].get_color())
-    ax.set_xlabel("step")
-    ax.set_ylabel("loss")
-    ax.legend()
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(png_path)
-    plt.close(fig)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -501,7 +380,7 @@ def main(argv: list[str] | None = None) -> int:
         stop.install()
         dist = setup()
         tr = run(cfg, resume, stop, dist)
-    except (DataError, checkpoint.CheckpointError, FileExistsError, ValueError) as e:
+    except (DataError, checkpoint.CheckpointError, FileExistsError, ConfigError) as e:  # bad input; bugs keep their traceback
         print(f"error: {e}", file=sys.stderr)
         return 2
     except Diverged as e:
@@ -518,7 +397,8 @@ def main(argv: list[str] | None = None) -> int:
               f"Resume with: python -m trainer.train --out {cfg.out} --resume", file=sys.stderr)
     else:
         print(f"done: {tr.epoch} epochs, {tr.step} steps, {tr.train_seconds / 60:.1f} min. Export with:\n"
-              f"  python -m trainer.export --checkpoint {cfg.out} --out exported/generator.onnx", file=sys.stderr)
+              f"  python -m trainer.export --checkpoint {cfg.out}      # writes {Path(cfg.out) / 'generator.onnx'}\n"
+              f"and try it with:\n  python app.py --model {Path(cfg.out) / 'generator.onnx'}", file=sys.stderr)
     return 0
 
 

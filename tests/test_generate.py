@@ -1,0 +1,57 @@
+"""python -m demo.generate: faces to files with the app's engine and seed convention."""
+import numpy as np
+import pytest
+from PIL import Image
+
+from demo.engine import Engine
+from demo.generate import main, parse_seeds
+
+
+@pytest.fixture(scope="module")
+def engine(exported_model):
+    return Engine(exported_model, threads=1)
+
+
+def test_seed_lists():
+    assert parse_seeds("0-3,10, 7") == [0, 1, 2, 3, 10, 7]
+    for bad, msg in (("5-2", "runs backwards"), ("x", "whole number"), ("-1", "first seed"), ("", "at least one"),
+                     ("0-20000", "at most 10,000")):
+        with pytest.raises(ValueError, match=msg):
+            parse_seeds(bad)
+
+
+def test_faces_and_grid_match_the_app(exported_model, engine, tmp_path):
+    out, sheet = tmp_path / "faces", tmp_path / "grid.png"
+    assert main(["--model", str(exported_model), "--seeds", "5-8", "--truncation", "0.7", "--out", str(out),
+                 "--grid", str(sheet), "--columns", "2"]) == 0
+    files = sorted(out.glob("*.png"))
+    assert [f.name for f in files] == [f"seed_{s:07d}.png" for s in range(5, 9)]
+    want = engine.faces([5, 6, 7, 8], 0.7)
+    for f, w in zip(files, want):
+        assert np.array_equal(np.asarray(Image.open(f).convert("RGB")), w)  # lossless, the app's face at that truncation
+    assert Image.open(sheet).size == (2 * 32 + 2, 2 * 32 + 2)  # 2×2 faces of 32 px, 2 px gap
+
+
+def test_morph_frames_and_gif(exported_model, engine, tmp_path):
+    gif = tmp_path / "m.gif"
+    assert main(["--model", str(exported_model), "--morph", "3", "9", "--frames", "5", "--out", str(tmp_path / "f"),
+                 "--gif", str(gif)]) == 0
+    frames = sorted((tmp_path / "f").glob("*.png"))
+    assert len(frames) == 5
+    assert np.array_equal(np.asarray(Image.open(frames[0]).convert("RGB")), engine.faces([3])[0])
+    assert np.array_equal(np.asarray(Image.open(frames[-1]).convert("RGB")), engine.faces([9])[0])
+    anim = Image.open(gif)
+    assert anim.n_frames == 2 * 5 - 2 and anim.size == (64, 64)
+
+
+def test_bad_input_is_one_line(exported_model, tmp_path, capsys):
+    for args, msg in ((["--seeds", "abc"], "whole number"), (["--seeds", "1", "--truncation", "9"], "--truncation must be"),
+                      (["--morph", "1", "2", "--frames", "1"], "--frames must be from 2"),
+                      (["--seeds", "1", "--model", str(tmp_path / "none.onnx")], "model file not found")):
+        base = [] if "--model" in args else ["--model", str(exported_model)]
+        assert main(base + args + ["--out", str(tmp_path / "x")]) == 2
+        err = capsys.readouterr().err
+        assert msg in err and err.startswith("error:"), err
+    with pytest.raises(SystemExit):
+        main(["--model", str(exported_model), "--seeds", "1"])  # nowhere to write
+    assert "say where to write" in capsys.readouterr().err

@@ -1,0 +1,173 @@
+"""The DCGAN trainer's settings: one dataclass that is also the command line.
+
+Each field's default and help live here once; `build_parser` turns the fields into flags
+(`lr_g` → `--lr-g`), so the defaults are never written twice.
+"""
+from __future__ import annotations
+
+import argparse
+from dataclasses import MISSING, asdict, dataclass, field, fields
+from typing import Any
+
+from demo.latents import NZ
+from trainer import checkpoint
+from trainer.augment import check_policy
+from trainer.losses import LOSSES
+from trainer.model import D_NORMS, SIZES
+
+LR_DECAYS = ("cosine", "constant")
+USAGE = """Train a DCGAN on a folder or .zip of faces.
+
+    python -m trainer.train --data ../shared/datasets/anime-faces-64.zip --out runs/anime
+    python -m trainer.train --out runs/anime --resume --epochs 60
+
+Every epoch (and on Ctrl-C / SIGTERM / --max-minutes) the run folder gets an
+atomic checkpoint.pt, a sample grid of fixed seeds under samples/, and rows
+in metrics.csv. Export the result with `python -m trainer.export`.
+"""
+
+
+def _opt(help: str, **argparse_kwargs: Any) -> Any:
+    """A field's help text (and any extra argparse options) for build_parser."""
+    return {"help": help, **argparse_kwargs}
+
+
+@dataclass
+class Config:
+    data: str = field(default="", metadata=_opt("folder of images (searched recursively) or a .zip of images"))
+    out: str = field(default="runs/anime", metadata=_opt("run folder for checkpoint, samples and metrics"))
+    epochs: int = field(default=40, metadata=_opt(
+        "total epochs to reach; the learning rate decays over them (40 epochs of 18k faces ≈ 1 h on 2 cores)"))
+    batch_size: int = field(default=64, metadata=_opt(
+        "images per step, over all processes under torchrun (each takes batch/world size)"))
+    image_size: int = field(default=64, metadata=_opt("training resolution", choices=SIZES))
+    nz: int = field(default=NZ, metadata=_opt("latent size (the app's convention)"))
+    ngf: int = field(default=32, metadata=_opt("generator width (the paper's 64 is ~3.5× slower per step)"))
+    ndf: int = field(default=32, metadata=_opt("discriminator width"))
+    loss: str = field(default="rpgan", metadata=_opt(
+        "rpgan = relativistic pairing (R3GAN); bce = non-saturating logistic (DCGAN); hinge", choices=LOSSES))
+    gamma: float = field(default=0.1, metadata=_opt(
+        "weight of the R1 + R2 gradient penalties on D (γ/2·(R1+R2)); 0 = off"))
+    reg_every: int = field(default=8, metadata=_opt(
+        "apply the gradient penalties every N steps, scaled by N (lazy regularisation, as StyleGAN2)"))
+    d_norm: str = field(default="none", metadata=_opt(
+        "normalisation in D: none (needed for per-image gradient penalties), batch (DCGAN), spectral (SN-GAN)",
+        choices=D_NORMS))
+    mbstd: bool = field(default=True, metadata=_opt("minibatch-std feature before D's last layer"))
+    lr_g: float = field(default=2e-4, metadata=_opt("generator Adam learning rate"))
+    lr_d: float = field(default=2e-4, metadata=_opt("discriminator Adam learning rate"))
+    beta1: float = field(default=0.0, metadata=_opt("Adam beta1 (0, as StyleGAN2/R3GAN; DCGAN used 0.5)"))
+    beta2: float = field(default=0.99, metadata=_opt("Adam beta2"))
+    lr_decay: str = field(default="cosine", metadata=_opt(
+        "learning-rate schedule over --epochs: cosine down to --lr-final × the rate, or constant", choices=LR_DECAYS))
+    lr_final: float = field(default=0.1, metadata=_opt("the rate at the last epoch, as a fraction of --lr-g/--lr-d"))
+    ema_kimg: float = field(default=10.0, metadata=_opt(
+        "half-life of the generator's moving average, in thousands of images; 0 = no EMA"))
+    ema_rampup: float = field(default=0.05, metadata=_opt(
+        "early on, the half-life is at most this fraction of the images seen so far (0 = no ramp-up)"))
+    diffaug: str = field(default="translation,cutout", metadata=_opt(
+        'DiffAugment policy for D: comma list of color,translation,cutout; "" = off'))
+    channels_last: bool = field(default=True, metadata=_opt("NHWC memory layout (faster convolutions on CPU)"))
+    sync_bn: bool = field(default=False, metadata=_opt(
+        "under torchrun: BatchNorm statistics over the global batch (SyncBatchNorm; CUDA only)"))
+    bf16: bool | None = field(default=None, metadata=_opt(
+        "bfloat16 autocast for forward passes (weights and optimiser stay float32); "
+        "default: on where the CPU or GPU has native bfloat16 (about 1.6× the steps per minute)"))
+    seed: int = field(default=0, metadata=_opt("makes the run reproducible on one machine"))
+    max_minutes: float = field(default=0.0, metadata=_opt("stop cleanly after this much training time (0 = no limit)"))
+    max_images: int = field(default=0, metadata=_opt("use only the first N images (0 = all)"))
+    threads: int = field(default=0, metadata=_opt("torch CPU threads (0 = all cores)"))
+    log_every: int = field(default=10, metadata=_opt("steps between metrics.csv rows"))
+    checkpoint_every: int = field(default=0, metadata=_opt("also checkpoint every N steps (0 = per epoch only)"))
+    snapshot_every: int = field(default=0, metadata=_opt("keep a copy of the checkpoint every N epochs (0 = off)"))
+
+
+# What may change when a run is resumed; everything else must match the checkpoint. The learning rates
+# may change so that a run that has levelled off can be fine-tuned at a lower rate.
+RESUMABLE = {"data", "epochs", "max_minutes", "threads", "log_every", "checkpoint_every", "snapshot_every",
+             "lr_g", "lr_d", "lr_final"}
+# What checkpoints written before a setting existed were trained with (so they resume as they were trained).
+LEGACY = {"gamma": 0.0, "d_norm": "batch", "mbstd": False, "lr_decay": "constant", "beta1": 0.5, "beta2": 0.999,
+          "loss": "bce", "ema_kimg": 44.3, "ema_rampup": 0.0}
+
+
+class ConfigError(ValueError):
+    """A setting that cannot work; main() reports it as one line (other ValueErrors are bugs and keep their traceback)."""
+
+
+def _flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def build_parser(defaults: bool = True) -> argparse.ArgumentParser:
+    """The trainer's CLI, made from Config's fields. defaults=False gives a parser whose result holds only
+    the flags actually typed (argument_default=SUPPRESS), which --resume needs."""
+    p = argparse.ArgumentParser(prog="python -m trainer.train", description=USAGE,
+                                formatter_class=argparse.RawDescriptionHelpFormatter,
+                                argument_default=None if defaults else argparse.SUPPRESS)
+    p.add_argument("--resume", action="store_true", help="continue the run in --out; its config comes from the checkpoint")
+    for f in fields(Config):
+        kw = dict(f.metadata)
+        default = f.default if f.default is not MISSING else None
+        if defaults:
+            kw["default"] = default
+            if default not in (None, "") and f.name not in ("data",):
+                kw["help"] += " (default %(default)s)"
+        if f.type in ("bool", "bool | None"):
+            kw["action"] = argparse.BooleanOptionalAction
+        else:
+            kw["type"] = {"int": int, "float": float, "str": str}[f.type]
+        p.add_argument(_flag(f.name), **kw)
+    return p
+
+
+def config_from_args(argv: list[str] | None = None) -> tuple[Config, bool]:
+    """Parse the CLI into a Config; with --resume, merge the typed flags onto the checkpoint's config."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not args.resume:
+        if not args.data:
+            parser.error("--data is required for a new run (or pass --resume to continue one)")
+        return Config(**{f.name: getattr(args, f.name) for f in fields(Config)}), False
+    typed = vars(build_parser(defaults=False).parse_args(argv))
+    saved = checkpoint.load(args.out)["config"]
+    names = {f.name for f in fields(Config)}
+    cfg = Config(**{**asdict(Config()), **LEGACY, **{k: v for k, v in saved.items() if k in names}})
+    if "d_norm" not in saved and saved.get("spectral_norm"):
+        cfg.d_norm = "spectral"
+    cfg.out = args.out
+    for key, value in typed.items():
+        if key in ("resume", "out"):
+            continue
+        if key in RESUMABLE:
+            setattr(cfg, key, value)
+        elif getattr(cfg, key) != value:
+            parser.error(f"{_flag(key)} was {getattr(cfg, key)!r} in this run; start a new --out to change it")
+    return cfg, True
+
+
+def check_config(cfg: Config, native_bf16: bool) -> None:
+    """Refuse settings that cannot work, with the flag to change; resolve bf16=None once (stored, so a
+    resumed run keeps it)."""
+    if cfg.bf16 is None:
+        cfg.bf16 = native_bf16
+    try:
+        check_policy(cfg.diffaug)
+    except ValueError as e:
+        raise ConfigError(f"--diffaug: {e}") from None
+    for name in ("batch_size", "epochs", "reg_every", "log_every"):
+        if getattr(cfg, name) < 1:
+            raise ConfigError(f"{_flag(name)} must be at least 1, got {getattr(cfg, name)}")
+    for name in ("gamma", "ema_kimg", "ema_rampup", "max_minutes", "max_images", "threads",
+                 "checkpoint_every", "snapshot_every"):
+        if getattr(cfg, name) < 0:
+            raise ConfigError(f"{_flag(name)} must not be negative, got {getattr(cfg, name)}")
+    if not (cfg.lr_g > 0 and cfg.lr_d > 0):
+        raise ConfigError("--lr-g and --lr-d must be positive")
+    if not 0 < cfg.lr_final <= 1:
+        raise ConfigError(f"--lr-final must be in (0, 1], got {cfg.lr_final}")
+    if not (0 <= cfg.beta1 < 1 and 0 <= cfg.beta2 < 1):
+        raise ConfigError("--beta1 and --beta2 must be in [0, 1)")
+    if cfg.gamma and cfg.d_norm == "batch":
+        raise ConfigError("--gamma > 0 needs --d-norm none or spectral: with BatchNorm in D, one image's "
+                          "gradient depends on the whole batch")

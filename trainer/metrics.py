@@ -1,0 +1,69 @@
+"""metrics.csv (one row every --log-every steps) and the loss plot drawn from it."""
+from __future__ import annotations
+
+import csv
+import os
+from pathlib import Path
+
+
+def write_metrics(path: Path, row: dict) -> None:
+    """Append one row; the header is written with the first row (and again if the columns change)."""
+    header = None
+    if path.exists():
+        with open(path, newline="") as f:
+            header = next(csv.reader(f), None)
+    with open(path, "a", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(row))
+        if header != list(row):
+            w.writeheader()
+        w.writerow(row)
+
+
+def truncate_metrics(path: Path, step: int) -> int:
+    """Drop the rows logged after `step` (a run killed after its last checkpoint logged steps that the
+    resumed run will log again); returns how many were dropped. Rewritten atomically."""
+    if not path.exists():
+        return 0
+    with open(path, newline="") as f:
+        rows = list(csv.reader(f))
+    if not rows:
+        return 0
+    header, body = rows[0], rows[1:]
+    col = header.index("step") if "step" in header else 0
+    keep = [r for r in body if r and r[0] != "step" and r[col].isdigit() and int(r[col]) <= step]
+    dropped = len([r for r in body if r and r[0] != "step"]) - len(keep)
+    if dropped:
+        tmp = path.with_name(path.name + ".tmp")
+        with open(tmp, "w", newline="") as f:
+            csv.writer(f).writerows([header, *keep])
+        os.replace(tmp, path)
+    return dropped
+
+
+def plot_losses(csv_path: Path, png_path: Path) -> None:
+    """Training curve (D and G loss vs step) from metrics.csv."""
+    if not csv_path.exists():
+        return
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    with open(csv_path) as f:
+        rows = [r for r in csv.DictReader(f) if r.get("step", "").isdigit()]
+    if not rows:
+        return
+    step = [int(r["step"]) for r in rows]
+    fig, ax = plt.subplots(figsize=(7, 3.2), dpi=110)
+    for key, label in (("loss_d", "D loss"), ("loss_g", "G loss")):
+        ys = [float(r[key]) for r in rows]
+        k = max(1, len(ys) // 50)  # light smoothing so the trend is readable
+        sm = [sum(ys[max(0, i - k):i + 1]) / len(ys[max(0, i - k):i + 1]) for i in range(len(ys))]
+        ax.plot(step, ys, alpha=0.25)
+        ax.plot(step, sm, label=label, color=ax.lines[-1].get_color())
+    ax.set_xlabel("step")
+    ax.set_ylabel("loss")
+    ax.legend()
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(png_path)
+    plt.close(fig)
