@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     from demo.latents import seeds_to_z
     from demo.files import JPEG, SCALE
     from demo.handlers import Handlers
-    from scripts.load_test import call, free_port, start_app
+    from scripts.app_process import call, free_port, start_app, stop
     from trainer.model import Generator
 
     ours_port, alt_port = free_port(), free_port()
@@ -144,8 +144,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         for proc in (ours, alt):
             os.kill(proc.pid, signal.SIGCONT)
-            proc.terminate()
-            proc.wait(timeout=30)
+            stop(proc)
 
     med = {k: statistics.median(v) for k, v in times.items()}
     eager16, textbook16, floor = med["eager 16"], med["textbook eager 16"], med["floor"]

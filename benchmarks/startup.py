@@ -32,7 +32,7 @@ def time_import() -> float:
 
 
 def time_app() -> float:
-    from scripts.load_test import call, free_port
+    from scripts.app_process import call, free_port, stop
 
     port = free_port()
     t = time.perf_counter()
@@ -49,8 +49,7 @@ def time_app() -> float:
                     time.sleep(0.05)
         raise RuntimeError("app did not answer within 120 s")
     finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+        stop(proc)
 
 
 def _name(req: str) -> str:

@@ -21,6 +21,9 @@ DIRECTION_RANGE = 6.0  # SeFa slider range (in units of z's std)
 NUM_DIRECTIONS = 8  # /directions always takes this many amounts, whatever the model ships (the API never changes)
 
 
+MESSAGE_SECONDS = 6  # a refused value's message fades, so messages do not pile up
+
+
 def friendly(fn: Callable) -> Callable:
     """Turn validation errors into a gr.Error the UI shows (and API clients receive)."""
 
@@ -29,13 +32,14 @@ def friendly(fn: Callable) -> Callable:
         try:
             return fn(*args, **kwargs)
         except ValueError as e:
-            raise gr.Error(str(e), print_exception=False) from None
+            raise gr.Error(str(e), duration=MESSAGE_SECONDS, print_exception=False) from None
 
     return wrapper
 
 
 class Handlers:
-    """Plain functions over one Engine; each maps UI/API values to outputs."""
+    """Plain functions over one Engine; each maps UI/API values to outputs. Each endpoint's parse_* method
+    validates its values alone, so the UI can check typed values first and keep the last good result on screen."""
 
     def __init__(self, engine: Engine, on_prune: Callable[[], None] | None = None):
         self.engine = engine
@@ -45,30 +49,67 @@ class Handlers:
     def close(self) -> None:
         self.out.close()
 
-    @friendly
-    def generate(self, seed: Any, count: Any, truncation: Any = 1.0) -> list[dict]:
+    # ---- validation, one per endpoint ------------------------------------
+    @staticmethod
+    def parse_generate(seed: Any, count: Any, truncation: Any = 1.0) -> tuple[int, int, float]:
         s = params.seed(seed)
         n = params.integer(count, "count", 1, params.MAX_COUNT)
         psi = params.real(truncation, "truncation", *params.TRUNCATION)
         if s + n - 1 > SEED_MAX:
             raise ValueError(f"seed + count - 1 must stay ≤ {SEED_MAX}; lower the seed")
+        return s, n, psi
+
+    @staticmethod
+    def parse_morph(seed_a: Any, seed_b: Any, t: Any, method: Any = "slerp", truncation: Any = 1.0):
+        return (params.seed(seed_a, "seed A"), params.seed(seed_b, "seed B"), params.real(t, "t", 0.0, 1.0),
+                params.method(method), params.real(truncation, "truncation", *params.TRUNCATION))
+
+    @staticmethod
+    def parse_interpolate(seed_a: Any, seed_b: Any, frames: Any, method: Any = "slerp", truncation: Any = 1.0):
+        return (params.seed(seed_a, "seed A"), params.seed(seed_b, "seed B"),
+                params.integer(frames, "frames", 2, params.MAX_FRAMES), params.method(method),
+                params.real(truncation, "truncation", *params.TRUNCATION))
+
+    @staticmethod
+    def parse_variations(seed: Any, strength: Any, count: Any, variation_seed: Any, truncation: Any = 1.0):
+        return (params.seed(seed), params.real(strength, "strength", 0.0, 2.0),
+                params.integer(count, "count", 1, params.MAX_VARIATIONS), params.seed(variation_seed, "variation seed"),
+                params.real(truncation, "truncation", *params.TRUNCATION))
+
+    def parse_directions(self, seed: Any, *amounts: Any, truncation: Any = 1.0) -> tuple[int, list[float], float]:
+        s = params.seed(seed)
+        psi = params.real(truncation, "truncation", *params.TRUNCATION)
+        if len(amounts) > NUM_DIRECTIONS:
+            raise ValueError(f"at most {NUM_DIRECTIONS} direction amounts, got {len(amounts)}")
+        vals = [params.real(v, f"direction {i + 1}", -DIRECTION_RANGE, DIRECTION_RANGE) for i, v in enumerate(amounts)]
+        k = self.engine.num_directions
+        if any(vals[k:]):
+            first = next(i for i, v in enumerate(vals) if i >= k and v)
+            raise ValueError(f"direction {first + 1}: this model ships {k} direction(s); leave the others at 0")
+        return s, vals[:k], psi
+
+    # ---- the endpoints ---------------------------------------------------
+    @friendly
+    def generate(self, seed: Any, count: Any, truncation: Any = 1.0) -> list[dict]:
+        s, n, psi = self.parse_generate(seed, count, truncation)
         seeds = list(range(s, s + n))
         return gallery(list(zip(self.out.faces(self.engine.faces(seeds, psi)), map(str, seeds))))
 
     @friendly
     def morph(self, seed_a: Any, seed_b: Any, t: Any, method: Any = "slerp", truncation: Any = 1.0) -> str:
-        a, b = params.seed(seed_a, "seed A"), params.seed(seed_b, "seed B")
-        tt = params.real(t, "t", 0.0, 1.0)
-        m = params.method(method)
-        psi = params.real(truncation, "truncation", *params.TRUNCATION)
+        a, b, tt, m, psi = self.parse_morph(seed_a, seed_b, t, method, truncation)
         return self.out.faces(self.engine.path(a, b, [tt], m, psi), PNG)[0]
 
     @friendly
+    def ends(self, seed_a: Any, seed_b: Any, truncation: Any = 1.0) -> tuple[str, str]:
+        """The faces of A and B (PNG), for the pick thumbnails and Morph's A · in-between · B row."""
+        a, b, _, _, psi = self.parse_morph(seed_a, seed_b, 0.0, "slerp", truncation)
+        pa, pb = self.out.faces(self.engine.faces([a, b], psi), PNG)
+        return pa, pb
+
+    @friendly
     def interpolate(self, seed_a: Any, seed_b: Any, frames: Any, method: Any = "slerp", truncation: Any = 1.0):
-        a, b = params.seed(seed_a, "seed A"), params.seed(seed_b, "seed B")
-        n = params.integer(frames, "frames", 2, params.MAX_FRAMES)
-        m = params.method(method)
-        psi = params.real(truncation, "truncation", *params.TRUNCATION)
+        a, b, n, m, psi = self.parse_interpolate(seed_a, seed_b, frames, method, truncation)
         ts = np.linspace(0.0, 1.0, n)
         pool = self.out.pool
         big = list(pool.map(lambda f: upscale(f, SCALE), self.engine.path(a, b, ts, m, psi)))
@@ -78,13 +119,10 @@ class Handlers:
 
     @friendly
     def variations(self, seed: Any, strength: Any, count: Any, variation_seed: Any, truncation: Any = 1.0) -> list[dict]:
-        s = params.seed(seed)
-        st = params.real(strength, "strength", 0.0, 2.0)
-        n = params.integer(count, "count", 1, params.MAX_VARIATIONS)
-        vs = params.seed(variation_seed, "variation seed")
-        psi = params.real(truncation, "truncation", *params.TRUNCATION)
+        s, st, n, vs, psi = self.parse_variations(seed, strength, count, variation_seed, truncation)
         imgs = self.out.faces(self.engine.variations(s, n, st, vs, psi))
-        return gallery([(imgs[0], f"{s} (original)")] + [(im, f"{s} · variation {i + 1}") for i, im in enumerate(imgs[1:])])
+        # short captions: a phone shows 4 faces a row ("42 · var 0/1" read as a fraction, "42 · variation 1" was cut)
+        return gallery([(imgs[0], f"{s}")] + [(im, f"{s} #{i + 1}") for i, im in enumerate(imgs[1:])])
 
     @friendly
     def directions(self, seed: Any, direction_1: Any = 0.0, direction_2: Any = 0.0, direction_3: Any = 0.0,
@@ -92,12 +130,6 @@ class Handlers:
                    direction_8: Any = 0.0, truncation: Any = 1.0) -> str:
         """The face of `seed` moved along SeFa direction i by direction_i (NUM_DIRECTIONS named parameters: the API
         reads the same for every model). Directions this model does not ship must stay at 0."""
-        s = params.seed(seed)
-        psi = params.real(truncation, "truncation", *params.TRUNCATION)
-        amounts = (direction_1, direction_2, direction_3, direction_4, direction_5, direction_6, direction_7, direction_8)
-        vals = [params.real(v, f"direction {i + 1}", -DIRECTION_RANGE, DIRECTION_RANGE) for i, v in enumerate(amounts)]
-        k = self.engine.num_directions
-        if any(vals[k:]):
-            first = next(i for i, v in enumerate(vals) if i >= k and v)
-            raise ValueError(f"direction {first + 1}: this model ships {k} direction(s); leave the others at 0")
-        return self.out.faces(self.engine.edit(s, vals[:k], psi)[None], PNG)[0]
+        s, vals, psi = self.parse_directions(seed, direction_1, direction_2, direction_3, direction_4, direction_5,
+                                             direction_6, direction_7, direction_8, truncation=truncation)
+        return self.out.faces(self.engine.edit(s, vals, psi)[None], PNG)[0]

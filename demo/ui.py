@@ -8,14 +8,14 @@ compute at once across all endpoints, and `queue_size` more wait; past that a re
 from __future__ import annotations
 
 import atexit
-import random
+import os
 from typing import Any
 
 import gradio as gr
 
 from demo import params
 from demo.engine import Engine
-from demo.handlers import DIRECTION_RANGE, NUM_DIRECTIONS, Handlers
+from demo.handlers import DIRECTION_RANGE, NUM_DIRECTIONS, Handlers, friendly
 from demo.records import SESSION_CAPACITY, forget_finished_calls_from_worker
 
 QUEUE_SIZE = 64
@@ -23,26 +23,53 @@ CONCURRENCY = 2  # = cores here; onnxruntime already uses every core for one bat
 MODEL_GROUP = "model"  # the one concurrency_id of every event that runs the model
 
 HOW_TO = ("**Generate** a batch from a seed (face *i* uses seed + *i*; the caption is its seed, so any face can be "
-          "made again). **Click a face** to make it endpoint A or B, then **Morph** between them. "
-          "**Variations** nudges one face; **Directions** slides it along the model's strongest latent axes. "
+          "made again). **Click a face** to pick it as A, click another for B, then open **Morph**. "
+          "**Variations** and **Directions** follow the last face you picked. "
           "The truncation set in Generate applies in every tab, so a picked face stays the same face.")
 
 CSS = """
 #title h1 {margin-bottom: 0}
 .autoheight .grid-wrap {min-height: 0 !important; height: auto !important; max-height: none !important}
 #pickrow {align-items: center}
-#footer {opacity: 0.75; font-size: 0.9em}
+#footer {opacity: 0.85; font-size: 0.9em}
 .autoheight .grid-container {grid-template-columns: repeat(var(--cols, 8), minmax(0, 1fr)) !important}
 #path {--cols: 8} #variations {--cols: 6}
 .bigface img {width: 100% !important; height: 100% !important; object-fit: contain}
+.thumb img {object-fit: contain}
+/* hints under labels: the body text colour at 13 px (Gradio's own light grey is 1.9:1 on white; WCAG AA asks 4.5:1) */
+.gradio-container .info-text {color: var(--body-text-color) !important; font-size: 13px !important}
+/* phones: 4 faces a row, so faces and captions stay readable; tabs narrow enough that all four stay in view */
+@media (max-width: 640px) {
+  #gallery, #path, #variations {--cols: 4 !important}
+  .tab-container button {padding-left: 7px !important; padding-right: 7px !important}
+  #ends .bigface {height: 120px !important}
+}
 """
+ON_SPACES = bool(os.environ.get("SPACE_ID"))  # Gradio's Share button only works on a Hugging Face Space
+IMAGE_BUTTONS = ["download", "share"] if ON_SPACES else ["download"]
+GALLERY_BUTTONS = ["download", "fullscreen", "share"] if ON_SPACES else ["download", "fullscreen"]
+RANDOM_SEED_JS = "() => Math.floor(Math.random() * 1000000)"  # the dice: no server round trip
+
+
+def seed_of(caption: Any) -> int | None:
+    """The seed at the start of a gallery caption ("42", "42 · A"), or None."""
+    try:
+        return params.seed(str(caption or "").split(" ")[0])
+    except ValueError:
+        return None
+
+
+def badge(items: list[dict], a: int | None, b: int | None) -> list[dict]:
+    """The gallery's wire form with each caption reset to its seed and "· A" / "· B" added to the picked faces."""
+    out = []
+    for item in items or []:
+        s = seed_of(item.get("caption"))
+        marks = [m for m, picked in (("A", a), ("B", b)) if s is not None and s == picked]
+        out.append({**item, "caption": " · ".join([str(s) if s is not None else str(item.get("caption") or "")] + marks)})
+    return out
 
 
 LAUNCH_KWARGS = dict(css=CSS, show_error=True, state_session_capacity=SESSION_CAPACITY)
-
-
-def random_seed() -> int:
-    return random.randint(0, 999_999)
 
 
 def _count(x: Any, what: str) -> str | None:
@@ -82,102 +109,139 @@ def build(engine: Engine, queue_size: int = QUEUE_SIZE, concurrency: int = CONCU
         gr.Markdown(HOW_TO)
         with gr.Tab("Generate"):
             with gr.Row(equal_height=True):
-                seed = gr.Number(value=42, label="Seed", minimum=None, maximum=None, scale=2, elem_id="seed")
-                dice = gr.Button("🎲", scale=0, min_width=60, elem_id="dice")
+                seed = gr.Number(value=42, label="Seed", minimum=None, maximum=None, scale=2, elem_id="seed",
+                                 info="press Enter to generate")
+                dice = gr.Button("🎲 Random", scale=0, min_width=110, elem_id="dice")
                 count = gr.Slider(1, params.MAX_COUNT, value=16, step=1, label="Count", scale=3)
                 trunc = gr.Slider(*params.TRUNCATION, value=1.0, step=0.05, label="Truncation",
-                                  info="< 1: safer, more average faces; > 1: wilder", scale=3)
+                                  info="< 1: safer, more average faces; > 1: wilder", scale=3, elem_id="trunc")
                 go = gr.Button("Generate", variant="primary", scale=1, elem_id="generate")
-            faces = gr.Gallery(label="Faces (caption = seed; click one to pick it for Morph)", columns=8,
+            with gr.Row(elem_id="pickrow", equal_height=True):
+                target = gr.Radio(["A", "B"], value="A", label="Next click picks", scale=1, min_width=140,
+                                  elem_id="target")
+                thumb_a = gr.Image(label="A", height=96, width=96, interactive=False, buttons=[], scale=0, min_width=100,
+                                   elem_id="thumb_a", elem_classes="thumb")
+                thumb_b = gr.Image(label="B", height=96, width=96, interactive=False, buttons=[], scale=0, min_width=100,
+                                   elem_id="thumb_b", elem_classes="thumb")
+                picked = gr.Markdown("Picked: A = 42, B = 1234 — click faces to change them", elem_id="picked")
+            faces = gr.Gallery(label="Faces (caption = seed; click one to pick it)", columns=8,
                                object_fit="contain", elem_id="gallery", elem_classes="autoheight",
-                               buttons=["download", "fullscreen"], allow_preview=False)
-            with gr.Row(elem_id="pickrow"):
-                target = gr.Radio(["A", "B"], value="A", label="Next click sets", scale=1, min_width=160)
-                picked = gr.Markdown("Picked: A = 42, B = 1234", elem_id="picked")
-                examples = gr.Examples([[42, 16, 1.0], [2026, 32, 0.7], [7, 64, 1.0]], inputs=[seed, count, trunc],
-                                       api_visibility="private", label="Examples",
-                                       example_labels=["seed 42 · 16 faces", "seed 2026 · 32, truncation 0.7",
-                                                       "seed 7 · 64 faces"])
+                               buttons=GALLERY_BUTTONS, allow_preview=False)
+            examples = gr.Examples([[42, 16, 1.0], [2026, 32, 0.7], [7, 64, 1.0]], inputs=[seed, count, trunc],
+                                   api_visibility="private", label="Examples",
+                                   example_labels=["seed 42 · 16 faces", "seed 2026 · 32, truncation 0.7",
+                                                   "seed 7 · 64 faces"])
         with gr.Tab("Morph"):
             with gr.Row(equal_height=True):
-                seed_a = gr.Number(value=42, label="Seed A", elem_id="seed_a")
-                seed_b = gr.Number(value=1234, label="Seed B", elem_id="seed_b")
+                seed_a = gr.Number(value=42, label="Seed A", elem_id="seed_a", info="Enter or leave the box to apply")
+                seed_b = gr.Number(value=1234, label="Seed B", elem_id="seed_b", info="Enter or leave the box to apply")
                 method = gr.Radio(["slerp", "lerp"], value="slerp", label="Path",
                                   info="slerp keeps faces crisp mid-way; lerp passes the 'average' face")
+            with gr.Row(equal_height=True, elem_id="ends"):
+                # one row even on a phone (min_width 100), so the in-between face stays in view above its slider
+                end_a = gr.Image(label="A", height=240, interactive=False, buttons=IMAGE_BUTTONS, elem_id="end_a",
+                                 elem_classes="bigface", min_width=100)
+                morph_img = gr.Image(label="In-between", height=240, elem_id="morph", elem_classes="bigface",
+                                     buttons=IMAGE_BUTTONS, interactive=False, min_width=100)
+                end_b = gr.Image(label="B", height=240, interactive=False, buttons=IMAGE_BUTTONS, elem_id="end_b",
+                                 elem_classes="bigface", min_width=100)
+            t = gr.Slider(0, 1, value=0.5, step=0.01, label="t (0 = A, 1 = B)", elem_id="t")
             with gr.Row():
-                with gr.Column(scale=1):
-                    t = gr.Slider(0, 1, value=0.5, step=0.01, label="t (0 = A, 1 = B)", elem_id="t")
-                    morph_img = gr.Image(label="In-between face", height=320, elem_id="morph", elem_classes="bigface",
-                                         buttons=["download"], interactive=False)
-                with gr.Column(scale=2):
-                    frames = gr.Slider(2, params.MAX_FRAMES, value=16, step=1, label="Frames")
-                    render = gr.Button("Render path + GIF", variant="primary", elem_id="render")
-                    path_gallery = gr.Gallery(label="Path", columns=8, elem_id="path",
-                                              elem_classes="autoheight", allow_preview=False)
-                    with gr.Row():
-                        anim_file = gr.File(label="Animated GIF (loops A → B → A)", elem_id="gif")
-                        anim_view = gr.Image(label="Preview", height=200, interactive=False, elem_classes="bigface")
+                frames = gr.Slider(2, params.MAX_FRAMES, value=16, step=1, label="Frames", scale=3)
+                render = gr.Button("Render path + GIF", variant="primary", elem_id="render", scale=1)
+            path_gallery = gr.Gallery(label="Path", columns=8, elem_id="path", elem_classes="autoheight",
+                                      allow_preview=False, buttons=GALLERY_BUTTONS)
+            with gr.Row():
+                anim_file = gr.File(label="Animated GIF (loops A → B → A): download", elem_id="gif", interactive=False)
+                anim_view = gr.Image(label="Preview", height=200, interactive=False, elem_classes="bigface",
+                                     buttons=IMAGE_BUTTONS)
         with gr.Tab("Variations"):
             with gr.Row(equal_height=True):
-                v_seed = gr.Number(value=42, label="Seed")
+                v_seed = gr.Number(value=42, label="Seed", elem_id="v_seed", info="follows the last picked face")
                 v_strength = gr.Slider(0.05, 1.0, value=0.35, step=0.05, label="Strength")
                 v_count = gr.Slider(1, params.MAX_VARIATIONS, value=11, step=1, label="Count")
                 v_vseed = gr.Number(value=0, label="Variation seed")
-                v_go = gr.Button("Vary", variant="primary")
-            v_gallery = gr.Gallery(label="Original first, then variations", columns=6,
+                v_go = gr.Button("Vary", variant="primary", elem_id="vary")
+            v_gallery = gr.Gallery(label="Original first, then variations", columns=6, buttons=GALLERY_BUTTONS,
                                    elem_classes="autoheight", allow_preview=False, elem_id="variations")
         with gr.Tab("Directions"):
             gr.Markdown("Unsupervised directions (SeFa) of this generator, strongest first. "
                         "What each one changes is found, not labelled — try them." if useful else
                         "This model ships no direction that visibly changes a face.")
             with gr.Row():
+                # the face first: on a phone it stays above the sliders that move it
+                d_img = gr.Image(label="Edited face", height=360, interactive=False, scale=1, buttons=IMAGE_BUTTONS,
+                                 elem_classes="bigface", elem_id="edit")
                 with gr.Column(scale=1):
-                    d_seed = gr.Number(value=42, label="Seed", elem_id="d_seed")
+                    d_seed = gr.Number(value=42, label="Seed", elem_id="d_seed", info="follows the last picked face")
                     # always NUM_DIRECTIONS amounts, named direction_1…, so /directions is the same for every model;
                     # only the directions that visibly change a face are shown
                     sliders = [gr.Slider(-DIRECTION_RANGE, DIRECTION_RANGE, value=0, step=0.25, label=f"direction {i + 1}",
                                          info=f"strength {eig[i]:.3g}" if i < len(eig) else None,
-                                         visible=i in useful) for i in range(NUM_DIRECTIONS)]
+                                         visible=i in useful, elem_id=f"dir{i + 1}") for i in range(NUM_DIRECTIONS)]
                     d_reset = gr.Button("Reset", visible=bool(useful))
-                d_img = gr.Image(label="Edited face", height=420, interactive=False, scale=1,
-                                 elem_classes="bigface", elem_id="edit")
         gr.Markdown(footer(engine), elem_id="footer")
 
         # ---- events ------------------------------------------------------
-        dice.click(random_seed, outputs=seed, api_visibility="private")
+        # The UI checks typed values first (a message, nothing else changes: the last good faces stay on screen),
+        # then runs the public endpoint; API clients call the endpoints directly and get the same messages as errors.
+        quick = dict(show_progress="hidden", api_visibility="private")  # queued: only queued events show their errors
+        morph_in = [seed_a, seed_b, t, method, trunc]
+        d_in = [d_seed, *sliders, trunc]
         gen = dict(fn=h.generate, inputs=[seed, count, trunc], outputs=faces, **to_gallery)
-        go.click(api_name="generate", **gen)
-        seed.submit(api_visibility="private", **gen)
+        check_gen = dict(fn=friendly(h.parse_generate), inputs=[seed, count, trunc], outputs=None, **quick)
+        go.click(**check_gen).success(api_name="generate", **gen)
+        seed.submit(**check_gen).success(api_visibility="private", **gen)
+        dice.click(None, None, seed, js=RANDOM_SEED_JS, api_visibility="private").then(api_visibility="private", **gen)
         examples.load_input_event.then(api_visibility="private", **gen)  # fill the inputs, then generate
 
-        def pick(which: str, a: Any, b: Any, evt: gr.SelectData):
-            caption = evt.value.get("caption") if isinstance(evt.value, dict) else None
-            try:
-                s = params.seed((caption or "").split(" ")[0])
-            except ValueError:
-                return gr.skip(), gr.skip(), gr.skip(), gr.skip()
-            a, b = (s, b) if which == "A" else (a, s)
-            return a, b, ("B" if which == "A" else "A"), f"Picked: A = {a}, B = {b} — open **Morph**"
+        ends = dict(fn=lambda a, b, psi: h.ends(a, b, psi) * 2, inputs=[seed_a, seed_b, trunc],
+                    outputs=[thumb_a, thumb_b, end_a, end_b], api_visibility="private", **api)
+        morph = dict(fn=h.morph, inputs=morph_in, outputs=morph_img, trigger_mode="always_last", **api)
+        directions = dict(fn=h.directions, inputs=d_in, outputs=d_img, trigger_mode="always_last", **api)
+        variations = dict(fn=h.variations, inputs=[v_seed, v_strength, v_count, v_vseed, trunc], outputs=v_gallery,
+                          **to_gallery)
 
-        faces.select(pick, [target, seed_a, seed_b], [seed_a, seed_b, target, picked], api_visibility="private")
+        def pick(which: str, a: Any, b: Any, items: list[dict], evt: gr.SelectData):
+            """A click on a face makes it A or B (then the other letter is next); captions get A/B badges."""
+            s = seed_of(evt.value.get("caption") if isinstance(evt.value, dict) else None)
+            if s is None:
+                return (gr.skip(),) * 7
+            a, b = (s, seed_of(b)) if which == "A" else (seed_of(a), s)
+            return (a, b, "B" if which == "A" else "A", badge(items, a, b), s, s,
+                    f"Picked: A = {a}, B = {b} — open **Morph** to blend them")
 
-        morph_in = [seed_a, seed_b, t, method, trunc]
-        t.release(h.morph, morph_in, morph_img, api_name="morph", trigger_mode="always_last", **api)
-        t.change(h.morph, morph_in, morph_img, api_visibility="private", trigger_mode="always_last", **api)
-        for box in (seed_a, seed_b, method):
-            box.change(h.morph, morph_in, morph_img, api_visibility="private", trigger_mode="always_last", **api)
-        render.click(h.interpolate, [seed_a, seed_b, frames, method, trunc], [path_gallery, anim_file], api_name="interpolate",
-                     **to_gallery).then(lambda f: f, anim_file, anim_view, api_visibility="private")
+        faces.select(pick, [target, seed_a, seed_b, faces], [seed_a, seed_b, target, faces, v_seed, d_seed, picked],
+                     api_visibility="private", preprocess=False, postprocess=False, show_progress="hidden",
+                     ).then(**ends).then(api_visibility="private", **morph).then(
+                     api_visibility="private", **directions).then(api_visibility="private", **variations)
 
-        v_go.click(h.variations, [v_seed, v_strength, v_count, v_vseed, trunc], v_gallery, api_name="variations", **to_gallery)
-        d_in = [d_seed, *sliders, trunc]
-        d_seed.submit(h.directions, d_in, d_img, api_name="directions", **api)
-        for c in [d_seed, *sliders]:
-            c.change(h.directions, d_in, d_img, api_visibility="private", trigger_mode="always_last", **api)
+        check_morph = dict(fn=friendly(h.parse_morph), inputs=morph_in, outputs=None, **quick)
+        t.release(api_name="morph", **morph)
+        t.change(api_visibility="private", **morph)
+        method.change(api_visibility="private", **morph)
+        for box in (seed_a, seed_b):
+            for event in (box.submit, box.blur):
+                event(**check_morph).success(**ends).then(api_visibility="private", **morph)
+        render.click(**check_morph).success(h.interpolate, [seed_a, seed_b, frames, method, trunc],
+                                            [path_gallery, anim_file], api_name="interpolate", **to_gallery
+                                            ).then(lambda f: f, anim_file, anim_view, api_visibility="private")
+
+        v_go.click(fn=friendly(h.parse_variations), inputs=[v_seed, v_strength, v_count, v_vseed, trunc], outputs=None,
+                   **quick).success(api_name="variations", **variations)
+        check_d = dict(fn=friendly(lambda s, *rest: h.parse_directions(s, *rest[:-1], truncation=rest[-1])),
+                       inputs=d_in, outputs=None, **quick)
+        d_seed.submit(**check_d).success(api_name="directions", **directions)
+        d_seed.blur(**check_d).success(api_visibility="private", **directions)
+        for c in sliders:
+            c.change(api_visibility="private", **directions)
         d_reset.click(lambda: [0.0] * len(sliders), outputs=sliders, api_visibility="private")
-        demo.load(h.directions, d_in, d_img, api_visibility="private", **api)
-        demo.load(h.generate, [seed, count, trunc], faces, api_visibility="private", **to_gallery)
-        demo.load(h.morph, morph_in, morph_img, api_visibility="private", **api)
+        trunc.release(**check_gen).success(api_visibility="private", **gen).then(**ends).then(
+            api_visibility="private", **morph)
+        demo.load(api_visibility="private", **gen)
+        demo.load(**ends)
+        demo.load(api_visibility="private", **morph)
+        demo.load(api_visibility="private", **directions)
     demo.queue(max_size=queue_size, default_concurrency_limit=concurrency)
     app.append(demo)
     return demo

@@ -20,7 +20,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from scripts.load_test import call, free_port, start_app  # noqa: E402
+from scripts.app_process import call, free_port, start_app, stop  # noqa: E402
 
 NAN = float("nan")
 SEEDS = [-1, 1.5, 2**64, "abc", None]
@@ -93,8 +93,7 @@ def main(argv: list[str] | None = None) -> int:
         rows = run(url)
     finally:
         if proc:
-            proc.terminate()
-            proc.wait(timeout=30)
+            stop(proc)
     if a.markdown:
         print("| endpoint | argument | value | answer | message | next good call |\n|---|---|---|---|---|---|")
         for r in rows:

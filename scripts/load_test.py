@@ -13,11 +13,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
-import socket
 import statistics
-import subprocess
 import sys
 import threading
 import time
@@ -27,37 +24,12 @@ import httpx
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from scripts.app_process import call, free_port, start_app, stop  # noqa: E402
 MIX = [("generate", lambda r: [r.randint(0, 10**6), 16, 1.0]),
        ("morph", lambda r: [r.randint(0, 10**6), r.randint(0, 10**6), round(r.random(), 3), "slerp", 1.0]),
        ("interpolate", lambda r: [r.randint(0, 10**6), r.randint(0, 10**6), 16, r.choice(["slerp", "lerp"]), 1.0])]
-
-
-def call(h: httpx.Client, name: str, data: list, session_hash: str | None = None) -> tuple[str, str]:
-    """One API call over raw HTTP: (last event name, its data). Without a session_hash each call is a new
-    Gradio session (the costliest case); browsers and gradio_client reuse theirs."""
-    body = {"data": data} | ({"session_hash": session_hash} if session_hash else {})
-    r = h.post(f"gradio_api/call/{name}", content=json.dumps(body), headers={"content-type": "application/json"})  # NaN as a literal
-    if r.status_code != 200:
-        return f"http {r.status_code}", r.text[:200]
-    event, payload = "", ""
-    with h.stream("GET", f"gradio_api/call/{name}/{r.json()['event_id']}") as s:
-        for line in s.iter_lines():
-            if line.startswith("event:"):
-                event = line.split(":", 1)[1].strip()
-            elif line.startswith("data:"):
-                payload = line.split(":", 1)[1].strip()
-    return event, payload
-
-
-def call_url(url: str, name: str, data: list, timeout: float = 60) -> tuple[str, str]:
-    with httpx.Client(base_url=url, timeout=timeout) as h:
-        return call(h, name, data)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def rss_mb(pid: int) -> float:
@@ -65,23 +37,6 @@ def rss_mb(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return float("nan")
-
-
-def start_app(port: int, argv: list[str] | None = None) -> subprocess.Popen:
-    """app.py (or `python <argv> --port N`) on 127.0.0.1:port, once it answers."""
-    env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False"}
-    argv = argv or ["app.py", "--host", "127.0.0.1"]
-    proc = subprocess.Popen([sys.executable, *argv, "--port", str(port)], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/", timeout=2).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            time.sleep(0.5)
-    proc.kill()
-    raise SystemExit("app did not start within 120 s")
 
 
 def run_load(url: str, clients: int, seconds: float, seed: int = 0, on_half=None) -> dict:
@@ -174,8 +129,7 @@ def main(argv: list[str] | None = None) -> int:
         report["server_rss"] = rss
     finally:
         if proc:
-            proc.terminate()
-            proc.wait(timeout=30)
+            stop(proc)
     print(json.dumps(report, indent=2))
     if a.json:
         Path(a.json).write_text(json.dumps(report, indent=2))

@@ -27,7 +27,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
-from scripts.load_test import MIX, call_url, free_port, rss_mb  # noqa: E402
+from scripts.app_process import call_url, free_port  # noqa: E402
+from scripts.load_test import MIX, rss_mb  # noqa: E402
 
 
 def records(demo) -> dict[str, int]:

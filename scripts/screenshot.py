@@ -15,15 +15,52 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from scripts.load_test import free_port, start_app  # noqa: E402
+from scripts.app_process import free_port, start_app, stop  # noqa: E402
 from scripts.chromium import CHROMIUM, FLAGS  # noqa: E402
+
+
+VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
+
+
+def journey(page, url: str, out: Path, name: str) -> None:
+    """A first visit: generate, pick A and B, morph and render, vary, edit; one full-page PNG per step."""
+    shot = lambda step: page.screenshot(path=str(out / f"{name}_{step}.png"), full_page=True)  # noqa: E731
+    page.goto(url, wait_until="networkidle")
+    page.wait_for_function("() => document.querySelectorAll('#gallery img').length >= 16", timeout=30_000)
+    page.wait_for_timeout(800)
+    shot("1_generate")
+    imgs = page.locator("#gallery img")
+    for i in (3, 9):
+        imgs.nth(i).click()
+        page.wait_for_function(f"() => document.querySelector('#gallery').innerText.includes('{'AB'[i == 9]}')",
+                               timeout=30_000)
+    page.wait_for_timeout(800)
+    shot("2_picked")
+    page.get_by_role("tab", name="Morph").click()
+    page.wait_for_timeout(1000)
+    shot("3_morph")
+    page.locator("#render").click()
+    page.wait_for_function("() => document.querySelectorAll('#path img').length >= 16", timeout=30_000)
+    page.wait_for_timeout(1500)
+    shot("4_rendered")
+    tab = page.get_by_role("tab", name="Variations")
+    if not tab.is_visible():  # narrow screens fold the last tabs into a menu
+        page.locator('button[aria-label="More tabs"]').click()
+    page.get_by_role("tab", name="Variations").click()
+    page.wait_for_timeout(1500)
+    shot("5_variations")
+    if not page.get_by_role("tab", name="Directions").is_visible():
+        page.locator('button[aria-label="More tabs"]').click()
+    page.get_by_role("tab", name="Directions").click()
+    page.wait_for_timeout(1500)
+    shot("6_directions")
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model")
     p.add_argument("--out", default=str(ROOT / "artifacts" / "ui"))
-    p.add_argument("--width", type=int, default=1280)
+    p.add_argument("--viewports", default="desktop,phone", help="comma list of desktop (1280×900) and phone (390×844)")
     a = p.parse_args(argv)
     if a.model:
         os.environ["ANIME_GAN_MODEL"] = a.model
@@ -36,37 +73,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
-            page = browser.new_page(viewport={"width": a.width, "height": 900})
-            page.goto(f"http://127.0.0.1:{port}/", wait_until="networkidle")
-            page.wait_for_function("() => document.querySelectorAll('#gallery img').length >= 16", timeout=30_000)
-            page.wait_for_timeout(800)
-            page.screenshot(path=str(out / "1_generate.png"), full_page=True)
-            imgs = page.locator("#gallery img")
-            imgs.nth(3).click()
-            page.wait_for_timeout(400)
-            page.keyboard.press("Escape")
-            imgs.nth(9).click()
-            page.wait_for_timeout(400)
-            page.keyboard.press("Escape")
-            page.wait_for_timeout(400)
-            page.screenshot(path=str(out / "2_picked.png"), full_page=True)
-            page.get_by_role("tab", name="Morph").click()
-            page.wait_for_timeout(800)
-            page.locator("#render").click()
-            page.wait_for_function("() => document.querySelectorAll('#path img').length >= 16", timeout=30_000)
-            page.wait_for_timeout(1500)
-            page.screenshot(path=str(out / "3_morph.png"), full_page=True)
-            page.get_by_role("tab", name="Variations").click()
-            page.get_by_role("button", name="Vary").click()
-            page.wait_for_timeout(2000)
-            page.screenshot(path=str(out / "4_variations.png"), full_page=True)
-            page.get_by_role("tab", name="Directions").click()
-            page.wait_for_timeout(1500)
-            page.screenshot(path=str(out / "5_directions.png"), full_page=True)
+            for name in a.viewports.split(","):
+                page = browser.new_page(viewport=VIEWPORTS[name], is_mobile=name == "phone", has_touch=name == "phone")
+                journey(page, f"http://127.0.0.1:{port}/", out, name)
+                page.close()
             browser.close()
     finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+        stop(proc)
     print(f"screenshots in {out}")
     return 0
 

@@ -57,7 +57,7 @@ def launched(model: Path, **build_kwargs):
     """The app (as app.py builds it) on a free loopback port; yields (its Blocks, its URL)."""
     from demo.engine import Engine
     from demo.ui import LAUNCH_KWARGS, build
-    from scripts.load_test import free_port
+    from scripts.app_process import free_port
 
     demo = build(Engine(model, threads=1), **build_kwargs)
     port = free_port()

@@ -66,3 +66,121 @@ def test_generate_in_browser(page_url, tmp_path):
     x0, y0 = int(box["x"]), int(box["y"])
     crop = img[y0 + 4:y0 + int(box["height"]) - 4, x0 + 4:x0 + int(box["width"]) - 4]
     assert crop.size > 0 and crop.std() > 5, "gallery image area is blank"
+
+
+# ---- a first visit, as #18 describes it: picks you can see, a phone that works, errors that keep the faces ----
+
+@pytest.fixture(scope="module")
+def browser():
+    need_browser()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        yield b
+        b.close()
+
+
+LOADED = "([sel, n]) => [...document.querySelectorAll(sel)].filter(i => i.complete && i.naturalWidth > 0).length >= n"
+
+
+def open_app(browser, url, phone=False):
+    page = browser.new_page(viewport={"width": 390, "height": 844} if phone else {"width": 1280, "height": 900},
+                            is_mobile=phone, has_touch=phone)
+    page.goto(url, wait_until="networkidle")
+    page.wait_for_function(LOADED, arg=["#gallery img", 16], timeout=30_000)
+    return page
+
+
+def pick_two(page) -> tuple[str, str]:
+    imgs = page.locator("#gallery img")
+    imgs.nth(3).click()
+    page.wait_for_function("() => document.querySelector('#gallery').innerText.includes('· A')", timeout=30_000)
+    imgs.nth(9).click()
+    page.wait_for_function("() => document.querySelector('#gallery').innerText.includes('· B')", timeout=30_000)
+    return "45", "51"  # seed 42 + 3, 42 + 9
+
+
+def test_picks_are_visible(browser, page_url):
+    """Two clicks: both tiles carry their badge, A and B show as thumbnails beside the gallery, Morph opens on
+    A · in-between · B, and Variations and Directions follow the last pick."""
+    page = open_app(browser, page_url)
+    a, b = pick_two(page)
+    captions = page.locator("#gallery").inner_text()
+    assert f"{a} · A" in captions and f"{b} · B" in captions
+    page.wait_for_function(LOADED, arg=["#thumb_a img, #thumb_b img", 2], timeout=30_000)
+    assert page.locator("#picked").inner_text().startswith(f"Picked: A = {a}, B = {b}")
+    page.get_by_role("tab", name="Morph").click()
+    page.wait_for_function(LOADED, arg=["#end_a img, #morph img, #end_b img", 3], timeout=30_000)
+    assert page.locator("#seed_a input").input_value() == a and page.locator("#seed_b input").input_value() == b
+    page.get_by_role("tab", name="Variations").click()
+    assert page.locator("#v_seed input").input_value() == b
+    page.get_by_role("tab", name="Directions").click()
+    assert page.locator("#d_seed input").input_value() == b
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "ui_directions_after_pick.png"), full_page=True)
+    page.close()
+
+
+def test_phone_gallery_is_readable(browser, page_url):
+    """At 390 px the gallery shows at most 4 faces a row and no caption is cut; all four tabs are in view."""
+    page = open_app(browser, page_url, phone=True)
+    pick_two(page)
+    cols = page.evaluate("() => getComputedStyle(document.querySelector('#gallery .grid-container'))"
+                         ".gridTemplateColumns.split(' ').length")
+    assert cols <= 4, cols
+    cut = page.evaluate("() => [...document.querySelectorAll('#gallery .caption-label, #gallery figcaption, "
+                        "#gallery .caption')].filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.textContent)")
+    assert not cut, cut
+    for tab in ("Generate", "Morph", "Variations", "Directions"):
+        assert page.get_by_role("tab", name=tab).is_visible(), tab
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "ui_phone_picked.png"), full_page=True)
+    page.close()
+
+
+def test_gif_is_a_plain_download(browser, page_url):
+    page = open_app(browser, page_url)
+    page.get_by_role("tab", name="Morph").click()
+    page.locator("#render").click()
+    page.wait_for_function("() => document.querySelector('#gif').innerText.includes('.gif')", timeout=30_000)
+    text = page.locator("#gif").inner_text()
+    assert "Drop File" not in text and "Click to Upload" not in text, text
+    assert page.locator("#gif a[href*='.gif']").count() >= 1
+    page.close()
+
+
+def test_invalid_seed_keeps_the_faces(browser, page_url):
+    """A refused seed shows one message and leaves the faces on screen; clearing a Morph seed box to type a new one
+    fires nothing until Enter or leaving the box."""
+    page = open_app(browser, page_url)
+    before = page.locator("#gallery").inner_text()
+    page.locator("#seed input").fill("-5")
+    page.locator("#seed input").press("Enter")
+    page.wait_for_function("() => document.body.innerText.includes('seed must be from 0')", timeout=30_000)
+    page.wait_for_timeout(500)
+    assert page.locator("#gallery").inner_text() == before
+    assert page.evaluate(LOADED, ["#gallery img", 16])
+    assert "Error" not in page.locator("#gallery").inner_text()
+    page.get_by_role("tab", name="Morph").click()
+    page.wait_for_function(LOADED, arg=["#morph img", 1], timeout=30_000)
+    src = page.locator("#morph img").get_attribute("src")
+    page.locator("#seed_a input").fill("")  # the first step of typing a new seed
+    page.wait_for_timeout(1500)
+    assert "seed A is missing" not in page.locator("body").inner_text()
+    assert page.locator("#morph img").get_attribute("src") == src
+    page.locator("#seed_a input").fill("7")
+    page.locator("#seed_a input").press("Enter")
+    page.wait_for_function("(s) => document.querySelector('#morph img')?.src !== s", arg=src, timeout=30_000)
+    page.close()
+
+
+def test_dice_picks_a_new_seed_in_the_browser(browser, page_url):
+    page = open_app(browser, page_url)
+    requests = []
+    page.on("request", lambda r: requests.append(r.url))
+    page.locator("#dice").click()
+    page.wait_for_function("() => document.querySelector('#seed input').value !== '42'", timeout=10_000)
+    new = page.locator("#seed input").input_value()
+    page.wait_for_function("(s) => document.querySelector('#gallery').innerText.includes(s)", arg=new, timeout=30_000)
+    page.close()

@@ -6,7 +6,7 @@ import sys
 import torch
 import torch.multiprocessing as mp
 
-from scripts.load_test import free_port
+from scripts.app_process import free_port
 from tests.conftest import ROOT
 from trainer import checkpoint
 
