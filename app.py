@@ -58,7 +58,13 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     from demo.ui import LAUNCH_KWARGS, build  # gradio's import is the slow part of start-up; only after the model loads
 
-    build(engine).launch(server_name=a.host, server_port=a.port, share=a.share, footer_links=["api"], **LAUNCH_KWARGS)
+    demo = build(engine)
+    # quiet: Gradio's own banner tells people to "set share=True in launch()"; here it is a flag
+    demo.launch(server_name=a.host, server_port=a.port, share=a.share, footer_links=["api"], quiet=True,
+                prevent_thread_lock=True, **LAUNCH_KWARGS)
+    print(f"Anime Face Generator on {demo.local_url}" + (f" and {demo.share_url}" if demo.share_url else
+                                                         " (add --share for a temporary public link)"), flush=True)
+    demo.block_thread()
     return 0
 
 

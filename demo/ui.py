@@ -101,7 +101,12 @@ def build(engine: Engine, queue_size: int = QUEUE_SIZE, concurrency: int = CONCU
     api = dict(preprocess=False, concurrency_limit=concurrency, concurrency_id=MODEL_GROUP)
     to_gallery = dict(api, postprocess=False)  # those handlers return the Gallery's wire form themselves
     useful = set(h.useful_directions)
-    eig = ((engine.info.meta.get("directions") or {}).get("eigenvalues") or [])
+    dmeta = engine.info.meta.get("directions") or {}
+    eig = dmeta.get("eigenvalues") or []
+    # each slider spans where the face stays the same character (measured at export), else the API's full range
+    limits = [min(DIRECTION_RANGE, float(x)) if isinstance(x, (int, float)) and x > 0 else DIRECTION_RANGE
+              for x in (dmeta.get("identity_limits") or [])]
+    limits += [DIRECTION_RANGE] * (NUM_DIRECTIONS - len(limits))
 
     with gr.Blocks(title="Anime Face Generator", delete_cache=(1800, 3600)) as demo:
         gr.Markdown("# Anime Face Generator\nA DCGAN trained on 18k anime faces, running on your CPU through ONNX Runtime.",
@@ -176,7 +181,7 @@ def build(engine: Engine, queue_size: int = QUEUE_SIZE, concurrency: int = CONCU
                     d_seed = gr.Number(value=42, label="Seed", elem_id="d_seed", info="follows the last picked face")
                     # always NUM_DIRECTIONS amounts, named direction_1…, so /directions is the same for every model;
                     # only the directions that visibly change a face are shown
-                    sliders = [gr.Slider(-DIRECTION_RANGE, DIRECTION_RANGE, value=0, step=0.25, label=f"direction {i + 1}",
+                    sliders = [gr.Slider(-limits[i], limits[i], value=0, step=0.25, label=f"direction {i + 1}",
                                          info=f"strength {eig[i]:.3g}" if i < len(eig) else None,
                                          visible=i in useful, elem_id=f"dir{i + 1}") for i in range(NUM_DIRECTIONS)]
                     d_reset = gr.Button("Reset", visible=bool(useful))

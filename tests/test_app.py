@@ -443,3 +443,18 @@ def test_app_helper_notices_a_crash_at_start(tmp_path):
     with pytest.raises(AppDidNotStart, match="model file not found"):
         start_app(free_port(), ["app.py", "--model", str(tmp_path / "missing.onnx")], timeout=120)
     assert time.monotonic() - t < 60
+
+
+def test_direction_sliders_stop_where_identity_holds(exported_model, tmp_path):
+    """Each Directions slider spans ± the export's identity limit for that direction (the API keeps ±6)."""
+    from demo.engine import Engine
+    from demo.ui import build
+
+    meta = json.loads(exported_model.with_suffix(".json").read_text())
+    limited = model_copy(exported_model, tmp_path / "limited",
+                         directions={**meta["directions"], "useful": [0, 1], "identity_limits": [2.5, 4.0] + [6.0] * 6})
+    demo = build(Engine(limited, threads=1))
+    sliders = {c["props"]["elem_id"]: c["props"] for c in demo.config["components"]
+               if str(c["props"].get("elem_id", "")).startswith("dir")}
+    assert (sliders["dir1"]["minimum"], sliders["dir1"]["maximum"]) == (-2.5, 2.5)
+    assert sliders["dir2"]["maximum"] == 4.0 and sliders["dir1"]["visible"] and not sliders["dir3"]["visible"]

@@ -75,6 +75,8 @@ def test_useful_directions_are_decided_at_export(exported_model):
     change = meta["mean_change_at_3"]
     assert len(change) == 8 and all(c > 0 for c in change)
     assert meta["useful"] == [i for i, c in enumerate(change) if c >= 6.0]
+    limits = meta["identity_limits"]  # how far each direction goes before the face becomes another character
+    assert len(limits) == 8 and all(0.5 <= x <= 6.0 and x * 2 == int(x * 2) for x in limits)
 
 
 def test_export_defaults_to_the_run_folder(trained_run, tmp_path):

@@ -55,16 +55,24 @@ def sefa_directions(folded: FoldedGenerator, k: int = N_DIRECTIONS) -> tuple[np.
 
 @torch.no_grad()
 def useful_directions(folded: FoldedGenerator, dirs: np.ndarray, nz: int, seeds: range = range(8),
-                      amount: float = 3.0, min_change: float = 6.0) -> tuple[list[int], list[float]]:
-    """The directions whose ±amount move visibly changes a face (mean |Δpixel| ≥ min_change of 255 over a few
-    seeds), and each one's change. Decided once here, so the app's start-up and API never depend on it."""
+                      amount: float = 3.0, min_change: float = 6.0, identity: float = 0.5,
+                      max_amount: float = 6.0) -> tuple[list[int], list[float], list[float]]:
+    """Which directions visibly change a face (mean |Δpixel| ≥ min_change of 255 at ±amount, over a few seeds),
+    each one's change, and how far each can go while the face stays the same character: the largest amount (in
+    steps of 0.5, up to max_amount) whose change stays under `identity` × the mean distance between two seeds' faces.
+    Decided once here, so the app's start-up and API never depend on it."""
     base = torch.from_numpy(seeds_to_z(seeds, nz))
     ref = to_uint8(folded(base).numpy()).astype(np.float32)
-    change = []
+    between = float(np.mean([np.abs(ref[i] - ref[j]).mean() for i in range(len(ref)) for j in range(i)]))
+    steps = np.arange(0.5, max_amount + 1e-6, 0.5)
+    change, limits = [], []
     for d in torch.from_numpy(dirs):
-        moved = to_uint8(folded(base + amount * d).numpy()).astype(np.float32)
-        change.append(float(np.abs(moved - ref).mean()))
-    return [i for i, c in enumerate(change) if c >= min_change], change
+        moved = {a: to_uint8(folded(base + a * d).numpy()).astype(np.float32) for a in (*steps, *-steps)}
+        diff = {a: float(np.abs(m - ref).mean()) for a, m in moved.items()}
+        change.append(diff[amount])
+        ok = [a for a in steps if max(diff[a], diff[-a]) <= identity * between]
+        limits.append(float(max(ok)) if ok else 0.5)
+    return [i for i, c in enumerate(change) if c >= min_change], change, limits
 
 
 def _replace_atomically(write, path: Path) -> None:
@@ -106,7 +114,7 @@ def export(ckpt_path: str | Path, out: str | Path, use_ema: bool = True, opset: 
 
     _replace_atomically(write_onnx, out)
     dirs, eigvals = sefa_directions(folded[0])
-    useful, change = useful_directions(folded[0], dirs, nz)
+    useful, change, limits = useful_directions(folded[0], dirs, nz)
     dir_path = out.with_suffix(".directions.npy")
 
     def write_npy(tmp: Path) -> None:
@@ -127,7 +135,8 @@ def export(ckpt_path: str | Path, out: str | Path, use_ema: bool = True, opset: 
         "seed_range": [SEED_MIN, SEED_MAX],
         "directions": {"file": dir_path.name, "method": "SeFa (eigenvectors of W·Wᵀ, first layer, BN folded)",
                        "eigenvalues": [round(float(v), 4) for v in eigvals],
-                       "useful": useful, "mean_change_at_3": [round(c, 2) for c in change]},
+                       "useful": useful, "mean_change_at_3": [round(c, 2) for c in change],
+                       "identity_limits": limits},
         "training": {
             "data": Path(str(cfg.get("data", ""))).name,
             "num_images": state.get("num_images"),
