@@ -43,6 +43,9 @@ CSS = """
   #gallery, #path, #variations {--cols: 4 !important}
   .tab-container button {padding-left: 7px !important; padding-right: 7px !important}
   #ends .bigface {height: 120px !important}
+  /* the edited face stays in view: its sliders scroll in their own box below it */
+  #edit {height: 280px !important}
+  #dir_sliders {max-height: calc(100vh - 420px); overflow-y: auto; flex-wrap: nowrap}
 }
 """
 ON_SPACES = bool(os.environ.get("SPACE_ID"))  # Gradio's Share button only works on a Hugging Face Space
@@ -177,7 +180,7 @@ def build(engine: Engine, queue_size: int = QUEUE_SIZE, concurrency: int = CONCU
                 # the face first: on a phone it stays above the sliders that move it
                 d_img = gr.Image(label="Edited face", height=360, interactive=False, scale=1, buttons=IMAGE_BUTTONS,
                                  elem_classes="bigface", elem_id="edit")
-                with gr.Column(scale=1):
+                with gr.Column(scale=1, elem_id="dir_sliders"):
                     d_seed = gr.Number(value=42, label="Seed", elem_id="d_seed", info="follows the last picked face")
                     # always NUM_DIRECTIONS amounts, named direction_1…, so /directions is the same for every model;
                     # only the directions that visibly change a face are shown
@@ -216,11 +219,6 @@ def build(engine: Engine, queue_size: int = QUEUE_SIZE, concurrency: int = CONCU
             return (a, b, "B" if which == "A" else "A", badge(items, a, b), s, s,
                     f"Picked: A = {a}, B = {b} — open **Morph** to blend them")
 
-        faces.select(pick, [target, seed_a, seed_b, faces], [seed_a, seed_b, target, faces, v_seed, d_seed, picked],
-                     api_visibility="private", preprocess=False, postprocess=False, show_progress="hidden",
-                     ).then(**ends).then(api_visibility="private", **morph).then(
-                     api_visibility="private", **directions).then(api_visibility="private", **variations)
-
         check_morph = dict(fn=friendly(h.parse_morph), inputs=morph_in, outputs=None, **quick)
         t.release(api_name="morph", **morph)
         t.change(api_visibility="private", **morph)
@@ -241,6 +239,13 @@ def build(engine: Engine, queue_size: int = QUEUE_SIZE, concurrency: int = CONCU
         for c in sliders:
             c.change(api_visibility="private", **directions)
         d_reset.click(lambda: [0.0] * len(sliders), outputs=sliders, api_visibility="private")
+        # private listeners that reuse an endpoint's function come after every public one: Gradio names events by
+        # function, and an earlier private "morph" would push the public one to "/morph_1"
+        faces.select(pick, [target, seed_a, seed_b, faces], [seed_a, seed_b, target, faces, v_seed, d_seed, picked],
+                     api_visibility="private", preprocess=False, postprocess=False, show_progress="hidden",
+                     ).then(**ends).then(api_visibility="private", **morph).then(
+                     api_visibility="private", **directions).then(api_visibility="private", **variations)
+
         trunc.release(**check_gen).success(api_visibility="private", **gen).then(**ends).then(
             api_visibility="private", **morph)
         demo.load(api_visibility="private", **gen)

@@ -87,8 +87,8 @@ LOADED = "([sel, n]) => [...document.querySelectorAll(sel)].filter(i => i.comple
 def open_app(browser, url, phone=False):
     page = browser.new_page(viewport={"width": 390, "height": 844} if phone else {"width": 1280, "height": 900},
                             is_mobile=phone, has_touch=phone)
-    page.goto(url, wait_until="networkidle")
-    page.wait_for_function(LOADED, arg=["#gallery img", 16], timeout=30_000)
+    page.goto(url, wait_until="load", timeout=60_000)  # not "networkidle": Gradio's open streams can hold it off
+    page.wait_for_function(LOADED, arg=["#gallery img", 16], timeout=60_000)
     return page
 
 

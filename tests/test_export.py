@@ -86,3 +86,21 @@ def test_export_defaults_to_the_run_folder(trained_run, tmp_path):
     shutil.copytree(trained_run, run)
     assert main(["--checkpoint", str(run)]) == 0
     assert (run / "generator.onnx").is_file() and (run / "generator.json").is_file()
+
+
+def test_annotate_an_older_export(exported_model, tmp_path):
+    """An export made before usefulness and identity limits existed gets them from its ONNX file alone, measured
+    through onnxruntime: the same figures the export itself computes with PyTorch."""
+    import shutil
+
+    for f in exported_model.parent.glob("generator.*"):
+        shutil.copy(f, tmp_path / f.name)
+    meta_path = tmp_path / "generator.json"
+    meta = json.loads(meta_path.read_text())
+    full = meta["directions"]
+    meta["directions"] = {k: full[k] for k in ("file", "method", "eigenvalues")}
+    meta_path.write_text(json.dumps(meta))
+    assert main(["--annotate", str(tmp_path / "generator.onnx")]) == 0
+    got = json.loads(meta_path.read_text())["directions"]
+    assert got["useful"] == full["useful"] and got["identity_limits"] == full["identity_limits"]
+    assert np.allclose(got["mean_change_at_3"], full["mean_change_at_3"], atol=0.05)

@@ -36,33 +36,34 @@ def _opt(help: str, **argparse_kwargs: Any) -> Any:
 class Config:
     data: str = field(default="", metadata=_opt("folder of images (searched recursively) or a .zip of images"))
     out: str = field(default="runs/anime", metadata=_opt("run folder for checkpoint, samples and metrics"))
-    epochs: int = field(default=40, metadata=_opt(
-        "total epochs to reach; the learning rate decays over them (40 epochs of 18k faces ≈ 1 h on 2 cores)"))
+    epochs: int = field(default=30, metadata=_opt(
+        "total epochs to reach; with --lr-decay cosine the rate decays over them"))
     batch_size: int = field(default=64, metadata=_opt(
         "images per step, over all processes under torchrun (each takes batch/world size)"))
     image_size: int = field(default=64, metadata=_opt("training resolution", choices=SIZES))
     nz: int = field(default=NZ, metadata=_opt("latent size (the app's convention)"))
     ngf: int = field(default=32, metadata=_opt("generator width (the paper's 64 is ~3.5× slower per step)"))
     ndf: int = field(default=32, metadata=_opt("discriminator width"))
-    loss: str = field(default="rpgan", metadata=_opt(
-        "rpgan = relativistic pairing (R3GAN); bce = non-saturating logistic (DCGAN); hinge", choices=LOSSES))
-    gamma: float = field(default=0.1, metadata=_opt(
-        "weight of the R1 + R2 gradient penalties on D (γ/2·(R1+R2)); 0 = off"))
+    loss: str = field(default="bce", metadata=_opt(
+        "bce = non-saturating logistic (DCGAN); rpgan = relativistic pairing (R3GAN; with --gamma > 0); hinge",
+        choices=LOSSES))
+    gamma: float = field(default=0.0, metadata=_opt(
+        "weight of the R1 + R2 gradient penalties on D (γ/2·(R1+R2)); 0 = off; needs --d-norm none or spectral"))
     reg_every: int = field(default=8, metadata=_opt(
         "apply the gradient penalties every N steps, scaled by N (lazy regularisation, as StyleGAN2)"))
-    d_norm: str = field(default="none", metadata=_opt(
+    d_norm: str = field(default="batch", metadata=_opt(
         "normalisation in D: none (needed for per-image gradient penalties), batch (DCGAN), spectral (SN-GAN)",
         choices=D_NORMS))
-    mbstd: bool = field(default=True, metadata=_opt("minibatch-std feature before D's last layer"))
+    mbstd: bool = field(default=False, metadata=_opt("minibatch-std feature before D's last layer"))
     lr_g: float = field(default=2e-4, metadata=_opt("generator Adam learning rate"))
     lr_d: float = field(default=2e-4, metadata=_opt("discriminator Adam learning rate"))
-    beta1: float = field(default=0.0, metadata=_opt("Adam beta1 (0, as StyleGAN2/R3GAN; DCGAN used 0.5)"))
-    beta2: float = field(default=0.99, metadata=_opt("Adam beta2"))
-    lr_decay: str = field(default="cosine", metadata=_opt(
+    beta1: float = field(default=0.5, metadata=_opt("Adam beta1 (DCGAN's 0.5; StyleGAN2/R3GAN use 0)"))
+    beta2: float = field(default=0.999, metadata=_opt("Adam beta2 (StyleGAN2/R3GAN use 0.99)"))
+    lr_decay: str = field(default="constant", metadata=_opt(
         "learning-rate schedule over --epochs: cosine down to --lr-final × the rate, or constant", choices=LR_DECAYS))
     lr_final: float = field(default=0.1, metadata=_opt("the rate at the last epoch, as a fraction of --lr-g/--lr-d"))
-    ema_kimg: float = field(default=10.0, metadata=_opt(
-        "half-life of the generator's moving average, in thousands of images; 0 = no EMA"))
+    ema_kimg: float = field(default=44.3, metadata=_opt(
+        "half-life of the generator's moving average, in thousands of images (44.3 = decay 0.999 per step of 64); 0 = no EMA"))
     ema_rampup: float = field(default=0.05, metadata=_opt(
         "early on, the half-life is at most this fraction of the images seen so far (0 = no ramp-up)"))
     diffaug: str = field(default="translation,cutout", metadata=_opt(

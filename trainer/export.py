@@ -17,6 +17,7 @@ import os
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import torch
@@ -53,26 +54,60 @@ def sefa_directions(folded: FoldedGenerator, k: int = N_DIRECTIONS) -> tuple[np.
     return dirs.float().numpy(), vals[order].float().numpy()
 
 
-@torch.no_grad()
-def useful_directions(folded: FoldedGenerator, dirs: np.ndarray, nz: int, seeds: range = range(8),
+def useful_directions(render: Callable[[np.ndarray], np.ndarray], dirs: np.ndarray, nz: int, seeds: range = range(8),
                       amount: float = 3.0, min_change: float = 6.0, identity: float = 0.5,
                       max_amount: float = 6.0) -> tuple[list[int], list[float], list[float]]:
     """Which directions visibly change a face (mean |Δpixel| ≥ min_change of 255 at ±amount, over a few seeds),
     each one's change, and how far each can go while the face stays the same character: the largest amount (in
     steps of 0.5, up to max_amount) whose change stays under `identity` × the mean distance between two seeds' faces.
-    Decided once here, so the app's start-up and API never depend on it."""
-    base = torch.from_numpy(seeds_to_z(seeds, nz))
-    ref = to_uint8(folded(base).numpy()).astype(np.float32)
+    `render` maps latents [B, nz] to uint8 faces (PyTorch at export, onnxruntime for --annotate). Decided once
+    here, so the app's start-up and API never depend on it."""
+    base = seeds_to_z(seeds, nz)
+    ref = render(base).astype(np.float32)
     between = float(np.mean([np.abs(ref[i] - ref[j]).mean() for i in range(len(ref)) for j in range(i)]))
     steps = np.arange(0.5, max_amount + 1e-6, 0.5)
     change, limits = [], []
-    for d in torch.from_numpy(dirs):
-        moved = {a: to_uint8(folded(base + a * d).numpy()).astype(np.float32) for a in (*steps, *-steps)}
-        diff = {a: float(np.abs(m - ref).mean()) for a, m in moved.items()}
+    for d in dirs.astype(np.float32):
+        diff = {a: float(np.abs(render(base + np.float32(a) * d).astype(np.float32) - ref).mean())
+                for a in (*steps, *-steps)}
         change.append(diff[amount])
         ok = [a for a in steps if max(diff[a], diff[-a]) <= identity * between]
         limits.append(float(max(ok)) if ok else 0.5)
     return [i for i, c in enumerate(change) if c >= min_change], change, limits
+
+
+def _torch_render(model: torch.nn.Module) -> Callable[[np.ndarray], np.ndarray]:
+    @torch.no_grad()
+    def render(z: np.ndarray) -> np.ndarray:
+        return to_uint8(model(torch.from_numpy(np.ascontiguousarray(z, np.float32))).numpy())
+
+    return render
+
+
+def directions_meta(render: Callable[[np.ndarray], np.ndarray], dirs: np.ndarray, eigvals: np.ndarray, nz: int,
+                    file: str) -> dict:
+    """The "directions" entry of the metadata."""
+    useful, change, limits = useful_directions(render, dirs, nz)
+    return {"file": file, "method": "SeFa (eigenvectors of W·Wᵀ, first layer, BN folded)",
+            "eigenvalues": [round(float(v), 4) for v in eigvals], "useful": useful,
+            "mean_change_at_3": [round(c, 2) for c in change], "identity_limits": limits}
+
+
+def annotate(onnx_path: str | Path) -> dict:
+    """Add the directions' usefulness and identity limits to an existing export's JSON (exports made before they
+    existed), measuring through onnxruntime; the eigenvalues come from the JSON, since the weights are not needed."""
+    import onnxruntime as ort
+
+    onnx_path = Path(onnx_path)
+    meta_path = onnx_path.with_suffix(".json")
+    meta = json.loads(meta_path.read_text())
+    d = meta.get("directions") or {}
+    dirs = np.load(onnx_path.parent / d["file"], allow_pickle=False)
+    sess = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
+    render = lambda z: to_uint8(sess.run(None, {"z": np.ascontiguousarray(z, np.float32)})[0])  # noqa: E731
+    meta["directions"] = directions_meta(render, dirs, np.asarray(d.get("eigenvalues", [])), int(meta["nz"]), d["file"])
+    _replace_atomically(lambda tmp: tmp.write_text(json.dumps(meta, indent=2) + "\n"), meta_path)
+    return meta
 
 
 def _replace_atomically(write, path: Path) -> None:
@@ -114,7 +149,6 @@ def export(ckpt_path: str | Path, out: str | Path, use_ema: bool = True, opset: 
 
     _replace_atomically(write_onnx, out)
     dirs, eigvals = sefa_directions(folded[0])
-    useful, change, limits = useful_directions(folded[0], dirs, nz)
     dir_path = out.with_suffix(".directions.npy")
 
     def write_npy(tmp: Path) -> None:
@@ -133,10 +167,7 @@ def export(ckpt_path: str | Path, out: str | Path, use_ema: bool = True, opset: 
         "pixel_range": list(PIXEL_RANGE),
         "seed_convention": SEED_CONVENTION,
         "seed_range": [SEED_MIN, SEED_MAX],
-        "directions": {"file": dir_path.name, "method": "SeFa (eigenvectors of W·Wᵀ, first layer, BN folded)",
-                       "eigenvalues": [round(float(v), 4) for v in eigvals],
-                       "useful": useful, "mean_change_at_3": [round(c, 2) for c in change],
-                       "identity_limits": limits},
+        "directions": directions_meta(_torch_render(folded[0]), dirs, eigvals, nz, dir_path.name),
         "training": {
             "data": Path(str(cfg.get("data", ""))).name,
             "num_images": state.get("num_images"),
@@ -177,13 +208,25 @@ def check_parity(g: Generator, onnx_path: Path, nz: int, seeds: range = range(16
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m trainer.export", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--checkpoint", required=True, help="run folder or checkpoint .pt file")
+    p.add_argument("--checkpoint", help="run folder or checkpoint .pt file")
+    p.add_argument("--annotate", metavar="ONNX", help="instead: add the directions' usefulness and identity limits "
+                                                      "to an existing export's JSON")
     p.add_argument("--out", help="ONNX file to write (default: generator.onnx in the run folder; the app's shipped "
                                  "model is exported/generator.onnx)")
     p.add_argument("--no-ema", action="store_true", help="export the raw generator even if an EMA copy exists")
     p.add_argument("--opset", type=int, default=18, help="ONNX opset (default %(default)s)")
     p.add_argument("--fid", help="JSON line printed by ../shared/tools/fid.py, recorded in the metadata")
     a = p.parse_args(argv)
+    if a.annotate:
+        try:
+            d = annotate(a.annotate)["directions"]
+        except (OSError, KeyError, ValueError) as e:
+            print(f"error: {a.annotate}: cannot annotate ({type(e).__name__}: {e})", file=sys.stderr)
+            return 2
+        print(f"{a.annotate}: useful directions {d['useful']}, identity limits {d['identity_limits']}", file=sys.stderr)
+        return 0
+    if not a.checkpoint:
+        p.error("--checkpoint is required (or --annotate ONNX)")
     try:
         extra = {"evaluation": json.loads(a.fid)} if a.fid else None
         out = a.out or checkpoint.resolve(a.checkpoint).parent / "generator.onnx"

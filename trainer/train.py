@@ -1,8 +1,8 @@
 """The DCGAN training loop: `python -m trainer.train --help` (settings: trainer/config.py).
 
-One step: D learns real-vs-fake on a batch (relativistic pairing loss, DiffAugment on everything it sees),
-every --reg-every steps D's gradients on real and fake images are penalised (R1 + R2), then G learns to
-fool the updated D; an exponential moving average of G is what gets sampled and exported.
+One step: D learns real-vs-fake on a batch (DiffAugment on everything it sees; the loss is --loss), with
+--gamma > 0 every --reg-every steps D's gradients on real and fake images are penalised (R1 + R2), then G
+learns to fool the updated D; an exponential moving average of G is what gets sampled and exported.
 """
 from __future__ import annotations
 
