@@ -146,13 +146,13 @@ def build(engine: Engine, queue_size: int = QUEUE_SIZE, concurrency: int = CONCU
                 method = gr.Radio(["slerp", "lerp"], value="slerp", label="Path",
                                   info="slerp keeps faces crisp mid-way; lerp passes the 'average' face")
             with gr.Row(equal_height=True, elem_id="ends"):
-                # one row even on a phone (min_width 100), so the in-between face stays in view above its slider
+                # one row even on a phone (min_width 90), so the in-between face stays in view above its slider
                 end_a = gr.Image(label="A", height=240, interactive=False, buttons=IMAGE_BUTTONS, elem_id="end_a",
-                                 elem_classes="bigface", min_width=100)
+                                 elem_classes="bigface", min_width=90)
                 morph_img = gr.Image(label="In-between", height=240, elem_id="morph", elem_classes="bigface",
-                                     buttons=IMAGE_BUTTONS, interactive=False, min_width=100)
+                                     buttons=IMAGE_BUTTONS, interactive=False, min_width=90)
                 end_b = gr.Image(label="B", height=240, interactive=False, buttons=IMAGE_BUTTONS, elem_id="end_b",
-                                 elem_classes="bigface", min_width=100)
+                                 elem_classes="bigface", min_width=90)
             t = gr.Slider(0, 1, value=0.5, step=0.01, label="t (0 = A, 1 = B)", elem_id="t")
             with gr.Row():
                 frames = gr.Slider(2, params.MAX_FRAMES, value=16, step=1, label="Frames", scale=3)
