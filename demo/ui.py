@@ -54,6 +54,14 @@ GALLERY_BUTTONS = ["download", "fullscreen", "share"] if ON_SPACES else ["downlo
 RANDOM_SEED_JS = "() => Math.floor(Math.random() * 1000000)"  # the dice: no server round trip
 
 
+def check(parse: Any) -> Any:
+    """A UI step that only validates (parse_* raises with a message, or the chain goes on); it outputs nothing."""
+    def validate(*values: Any) -> None:
+        parse(*values)
+
+    return friendly(validate)
+
+
 def seed_of(caption: Any) -> int | None:
     """The seed at the start of a gallery caption ("42", "42 · A"), or None."""
     try:
@@ -197,7 +205,7 @@ def build(engine: Engine, queue_size: int = QUEUE_SIZE, concurrency: int = CONCU
         morph_in = [seed_a, seed_b, t, method, trunc]
         d_in = [d_seed, *sliders, trunc]
         gen = dict(fn=h.generate, inputs=[seed, count, trunc], outputs=faces, **to_gallery)
-        check_gen = dict(fn=friendly(h.parse_generate), inputs=[seed, count, trunc], outputs=None, **quick)
+        check_gen = dict(fn=check(h.parse_generate), inputs=[seed, count, trunc], outputs=None, **quick)
         go.click(**check_gen).success(api_name="generate", **gen)
         seed.submit(**check_gen).success(api_visibility="private", **gen)
         dice.click(None, None, seed, js=RANDOM_SEED_JS, api_visibility="private").then(api_visibility="private", **gen)
@@ -219,7 +227,7 @@ def build(engine: Engine, queue_size: int = QUEUE_SIZE, concurrency: int = CONCU
             return (a, b, "B" if which == "A" else "A", badge(items, a, b), s, s,
                     f"Picked: A = {a}, B = {b} — open **Morph** to blend them")
 
-        check_morph = dict(fn=friendly(h.parse_morph), inputs=morph_in, outputs=None, **quick)
+        check_morph = dict(fn=check(h.parse_morph), inputs=morph_in, outputs=None, **quick)
         t.release(api_name="morph", **morph)
         t.change(api_visibility="private", **morph)
         method.change(api_visibility="private", **morph)
@@ -230,9 +238,9 @@ def build(engine: Engine, queue_size: int = QUEUE_SIZE, concurrency: int = CONCU
                                             [path_gallery, anim_file], api_name="interpolate", **to_gallery
                                             ).then(lambda f: f, anim_file, anim_view, api_visibility="private")
 
-        v_go.click(fn=friendly(h.parse_variations), inputs=[v_seed, v_strength, v_count, v_vseed, trunc], outputs=None,
+        v_go.click(fn=check(h.parse_variations), inputs=[v_seed, v_strength, v_count, v_vseed, trunc], outputs=None,
                    **quick).success(api_name="variations", **variations)
-        check_d = dict(fn=friendly(lambda s, *rest: h.parse_directions(s, *rest[:-1], truncation=rest[-1])),
+        check_d = dict(fn=check(lambda s, *rest: h.parse_directions(s, *rest[:-1], truncation=rest[-1])),
                        inputs=d_in, outputs=None, **quick)
         d_seed.submit(**check_d).success(api_name="directions", **directions)
         d_seed.blur(**check_d).success(api_visibility="private", **directions)

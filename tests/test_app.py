@@ -425,7 +425,7 @@ def test_files_and_threads_are_released(exported_model):
     engine.faces(range(16))  # sliced over the engine's pool
     mine = lambda: [t.name for t in threading.enumerate()  # noqa: E731  (each pool's threads carry its own name)
                     if t.name.startswith((f"encode-{h.out.root.name}", engine.slice_threads))]
-    assert {n.split("_")[0] for n in mine()} == {f"encode-{h.out.root.name}", engine.slice_threads}
+    assert {n.rsplit("_", 1)[0] for n in mine()} == {f"encode-{h.out.root.name}", engine.slice_threads}
     assert h.out.root.exists()
     h.close()
     engine.close()
