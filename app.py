@@ -11,7 +11,7 @@ import argparse
 import os
 import sys
 
-from demo.engine import MODEL_ENV, THREADS_ENV, Engine, ModelError, SettingsError
+from demo.engine import MODEL_ENV, THREADS_ENV, Engine, ModelError, SettingsError, check_threads
 
 
 def port_number(value: str) -> int:
@@ -27,12 +27,9 @@ def port_number(value: str) -> int:
 
 def threads(value: str) -> int:
     try:
-        n = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number, got {value[:40]!r}") from None
-    if n < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 (every core) or more, got {n}")
-    return n
+        return check_threads(value)
+    except SettingsError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def main(argv: list[str] | None = None) -> int:

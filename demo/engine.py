@@ -43,17 +43,26 @@ class SettingsError(ValueError):
 THREADS_ENV = "ANIME_GAN_THREADS"
 
 
+def check_threads(raw: object) -> int:
+    """A thread count as typed (flag or environment): a whole number ≥ 0, 0 meaning every core."""
+    try:
+        n = int(str(raw).strip())
+    except ValueError:
+        raise SettingsError(f"must be a whole number of threads (0 = every core), got {str(raw)[:40]!r}") from None
+    if n < 0:
+        raise SettingsError(f"must be 0 (every core) or more, got {n}")
+    return n
+
+
 def thread_count(value: int | str | None = None) -> int:
     """onnxruntime threads: `value` (a flag), else $ANIME_GAN_THREADS, else every core; 0 or unset = every core."""
     raw, where = (value, "--threads") if value not in (None, 0, "") else (os.environ.get(THREADS_ENV, ""), f"${THREADS_ENV}")
     if raw in (None, ""):
         return os.cpu_count() or 1
     try:
-        n = int(str(raw).strip())
-    except ValueError:
-        raise SettingsError(f"{where} must be a whole number of threads (0 = every core), got {str(raw)[:40]!r}") from None
-    if n < 0:
-        raise SettingsError(f"{where} must be 0 (every core) or more, got {n}")
+        n = check_threads(raw)
+    except SettingsError as e:
+        raise SettingsError(f"{where} {e}") from None
     return n or (os.cpu_count() or 1)
 
 
@@ -215,4 +224,4 @@ class Engine:
         return 0 if self.info.directions is None else len(self.info.directions)
 
 
-__all__ = ["Engine", "ModelError", "ModelInfo", "SettingsError", "thread_count", "make_session", "model_path", "pick_providers", "BUCKETS", "MAX_BATCH", "NZ"]
+__all__ = ["Engine", "ModelError", "ModelInfo", "SettingsError", "check_threads", "thread_count", "make_session", "model_path", "pick_providers", "BUCKETS", "MAX_BATCH", "NZ"]

@@ -6,7 +6,7 @@ import pickle
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import torch
 
@@ -48,13 +48,22 @@ def save(state: dict[str, Any], path: str | Path) -> None:
         pass
 
 
+def replace_atomically(write: Callable[[Path], object], path: str | Path) -> None:
+    """write(temp file) then rename it over `path`: a failure leaves the old file, and no temp file, behind.
+    For the small files beside a run or an export (metrics, metadata, copies); checkpoints use save()."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 def copy(src: str | Path, dst: str | Path) -> None:
     """Atomic copy of a checkpoint file (snapshots)."""
-    dst = Path(dst)
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dst.with_name(dst.name + ".tmp")
-    shutil.copyfile(src, tmp)
-    os.replace(tmp, dst)
+    replace_atomically(lambda tmp: shutil.copyfile(src, tmp), dst)
 
 
 def load(path: str | Path) -> dict[str, Any]:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import os
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
@@ -22,6 +21,7 @@ from typing import Callable
 import numpy as np
 import torch
 
+from demo.engine import ModelError
 from demo.latents import PIXEL_RANGE, SEED_CONVENTION, SEED_MAX, SEED_MIN, seeds_to_z, to_uint8
 from trainer import checkpoint
 from trainer.model import FoldedGenerator, Generator
@@ -65,14 +65,16 @@ def useful_directions(render: Callable[[np.ndarray], np.ndarray], dirs: np.ndarr
     base = seeds_to_z(seeds, nz)
     ref = render(base).astype(np.float32)
     between = float(np.mean([np.abs(ref[i] - ref[j]).mean() for i in range(len(ref)) for j in range(i)]))
-    steps = np.arange(0.5, max_amount + 1e-6, 0.5)
+    steps = np.arange(0.5, max_amount + 1e-6, 0.5, dtype=np.float32)
+    amounts = np.concatenate([steps, -steps])
     change, limits = [], []
-    for d in dirs.astype(np.float32):
-        diff = {a: float(np.abs(render(base + np.float32(a) * d).astype(np.float32) - ref).mean())
-                for a in (*steps, *-steps)}
-        change.append(diff[amount])
-        ok = [a for a in steps if max(diff[a], diff[-a]) <= identity * between]
-        limits.append(float(max(ok)) if ok else 0.5)
+    for d in dirs.astype(np.float32):  # one render per direction: every amount × every seed
+        moved = render((base[None] + amounts[:, None, None] * d).reshape(-1, nz)).astype(np.float32)
+        diff = np.abs(moved.reshape(len(amounts), len(base), *ref.shape[1:]) - ref[None]).mean(axis=(1, 2, 3, 4))
+        change.append(float(diff[np.isclose(amounts, amount)][0]))
+        worst = np.maximum(diff[:len(steps)], diff[len(steps):])  # +a and -a together
+        ok = steps[worst <= identity * between]
+        limits.append(float(ok.max()) if len(ok) else 0.5)
     return [i for i, c in enumerate(change) if c >= min_change], change, limits
 
 
@@ -96,28 +98,19 @@ def directions_meta(render: Callable[[np.ndarray], np.ndarray], dirs: np.ndarray
 def annotate(onnx_path: str | Path) -> dict:
     """Add the directions' usefulness and identity limits to an existing export's JSON (exports made before they
     existed), measuring through onnxruntime; the eigenvalues come from the JSON, since the weights are not needed."""
-    import onnxruntime as ort
+    from demo.engine import Engine
 
     onnx_path = Path(onnx_path)
     meta_path = onnx_path.with_suffix(".json")
     meta = json.loads(meta_path.read_text())
     d = meta.get("directions") or {}
-    dirs = np.load(onnx_path.parent / d["file"], allow_pickle=False)
-    sess = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
-    render = lambda z: to_uint8(sess.run(None, {"z": np.ascontiguousarray(z, np.float32)})[0])  # noqa: E731
+    engine = Engine(onnx_path, threads=1)  # the app's own runner, so the figures are what the app would show
+    if engine.info.directions is None:
+        raise ValueError("the export ships no directions file")
+    dirs, render = engine.info.directions, engine.render
     meta["directions"] = directions_meta(render, dirs, np.asarray(d.get("eigenvalues", [])), int(meta["nz"]), d["file"])
-    _replace_atomically(lambda tmp: tmp.write_text(json.dumps(meta, indent=2) + "\n"), meta_path)
+    checkpoint.replace_atomically(lambda tmp: tmp.write_text(json.dumps(meta, indent=2) + "\n"), meta_path)
     return meta
-
-
-def _replace_atomically(write, path: Path) -> None:
-    """write(tmp) then rename over `path`: a failure leaves the old file and no temp file behind."""
-    tmp = path.with_name(path.name + ".tmp")
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def to_onnx(g: Generator, path: str | Path, opset: int = 18) -> FoldedGenerator:
@@ -147,7 +140,7 @@ def export(ckpt_path: str | Path, out: str | Path, use_ema: bool = True, opset: 
         folded.append(to_onnx(g, tmp, opset))
         check_parity(g, tmp, nz)
 
-    _replace_atomically(write_onnx, out)
+    checkpoint.replace_atomically(write_onnx, out)
     dirs, eigvals = sefa_directions(folded[0])
     dir_path = out.with_suffix(".directions.npy")
 
@@ -155,7 +148,7 @@ def export(ckpt_path: str | Path, out: str | Path, use_ema: bool = True, opset: 
         with open(tmp, "wb") as f:  # a file object: np.save would append ".npy" to the temp name
             np.save(f, dirs)
 
-    _replace_atomically(write_npy, dir_path)
+    checkpoint.replace_atomically(write_npy, dir_path)
     meta = {
         "format": "anime-face-generator/1",
         "onnx": out.name,
@@ -185,7 +178,7 @@ def export(ckpt_path: str | Path, out: str | Path, use_ema: bool = True, opset: 
     }
     if extra:
         meta.update(extra)
-    _replace_atomically(lambda tmp: tmp.write_text(json.dumps(meta, indent=2) + "\n"), out.with_suffix(".json"))
+    checkpoint.replace_atomically(lambda tmp: tmp.write_text(json.dumps(meta, indent=2) + "\n"), out.with_suffix(".json"))
     return meta
 
 
@@ -220,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
     if a.annotate:
         try:
             d = annotate(a.annotate)["directions"]
-        except (OSError, KeyError, ValueError) as e:
+        except (OSError, KeyError, ValueError, ModelError) as e:
             print(f"error: {a.annotate}: cannot annotate ({type(e).__name__}: {e})", file=sys.stderr)
             return 2
         print(f"{a.annotate}: useful directions {d['useful']}, identity limits {d['identity_limits']}", file=sys.stderr)

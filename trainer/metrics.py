@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import csv
-import os
 from pathlib import Path
+
+from trainer.checkpoint import replace_atomically
 
 
 def write_metrics(path: Path, row: dict) -> None:
@@ -33,10 +34,11 @@ def truncate_metrics(path: Path, step: int) -> int:
     keep = [r for r in body if r and r[0] != "step" and r[col].isdigit() and int(r[col]) <= step]
     dropped = len([r for r in body if r and r[0] != "step"]) - len(keep)
     if dropped:
-        tmp = path.with_name(path.name + ".tmp")
-        with open(tmp, "w", newline="") as f:
-            csv.writer(f).writerows([header, *keep])
-        os.replace(tmp, path)
+        def write(tmp: Path) -> None:
+            with open(tmp, "w", newline="") as f:
+                csv.writer(f).writerows([header, *keep])
+
+        replace_atomically(write, path)
     return dropped
 
 
