@@ -1,7 +1,7 @@
-"""Anime Face Generator: a Gradio UI over an ONNX DCGAN generator.
+"""Anime Face Generator: a Gradio UI over an ONNX DCGAN generator and an ONNX colouriser.
 
     python app.py                      # http://127.0.0.1:7860
-    python app.py --model runs/anime/generator.onnx --port 7861
+    python app.py --model runs/anime/generator.onnx --colorizer runs/colorizer/colorizer.onnx --port 7861
 
 Also the Hugging Face Spaces entry point (README front matter: app_file: app.py).
 """
@@ -11,6 +11,7 @@ import argparse
 import os
 import sys
 
+from demo.colorizer import COLORIZER_ENV, ColorizerEngine
 from demo.engine import MODEL_ENV, THREADS_ENV, Engine, ModelError, SettingsError, check_threads
 
 
@@ -35,6 +36,8 @@ def threads(value: str) -> int:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", help=f"generator .onnx (default: ${MODEL_ENV} or exported/generator.onnx)")
+    p.add_argument("--colorizer", help=f"colouriser .onnx (default: ${COLORIZER_ENV} or exported/colorizer.onnx; "
+                                       "without one the app runs and its Colourise tab says what is missing)")
     p.add_argument("--host", default=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
                    help="address to listen on (default: $GRADIO_SERVER_NAME or %(default)s)")
     p.add_argument("--port", type=port_number, default=None,
@@ -53,9 +56,17 @@ def main(argv: list[str] | None = None) -> int:
     except (ModelError, SettingsError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    colorizer = None
+    try:
+        colorizer = ColorizerEngine(a.colorizer, threads=a.threads or None)
+    except ModelError as e:
+        if a.colorizer or os.environ.get(COLORIZER_ENV):  # asked for by name: a mistake worth stopping for
+            print(f"error: {e}", file=sys.stderr)
+            return 2
+        print(f"note: running without the colouriser: {e}", file=sys.stderr)
     from demo.ui import LAUNCH_KWARGS, build  # gradio's import is the slow part of start-up; only after the model loads
 
-    demo = build(engine)
+    demo = build(engine, colorizer)
     # quiet: Gradio's own banner tells people to "set share=True in launch()"; here it is a flag
     demo.launch(server_name=a.host, server_port=a.port, share=a.share, footer_links=["api"], quiet=True,
                 prevent_thread_lock=True, **LAUNCH_KWARGS)

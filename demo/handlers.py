@@ -6,12 +6,15 @@ server keeps serving.
 from __future__ import annotations
 
 import functools
+from pathlib import Path
 from typing import Any, Callable
 
 import gradio as gr
 import numpy as np
+from PIL import Image
 
 from demo import params
+from demo.colorizer import ColorizerEngine, Picture, PictureError, read_picture, to_gray
 from demo.engine import Engine
 from demo.files import PNG, SCALE, Outputs, file_value, gallery
 from demo.images import save_animation, upscale
@@ -133,3 +136,43 @@ class Handlers:
         s, vals, psi = self.parse_directions(seed, direction_1, direction_2, direction_3, direction_4, direction_5,
                                              direction_6, direction_7, direction_8, truncation=truncation)
         return self.out.faces(self.engine.edit(s, vals, psi)[None], PNG)[0]
+
+
+class Colorize:
+    """The Colourise tab's endpoints: a picture in (a Gradio file value, a path, or raw bytes), PNG files out."""
+
+    def __init__(self, colorizer: ColorizerEngine | None, out: Outputs):
+        self.colorizer = colorizer
+        self.out = out
+
+    @staticmethod
+    def picture(image: Any) -> Picture:
+        """The upload as Gradio hands it over (preprocess=False: a FileData dict) or a plain path."""
+        path = image.get("path") if isinstance(image, dict) else image
+        if not path:
+            raise PictureError("no picture: upload one (or send a face from Generate, Morph or Directions)")
+        return read_picture(Path(str(path)))
+
+    def _save(self, rgb: np.ndarray, name: str) -> str:
+        path = self.out.new_dir() / name
+        Image.fromarray(rgb).save(path, **PNG)
+        return str(path)
+
+    @friendly
+    def gray(self, image: Any) -> str | None:
+        """The picture as the colouriser sees it: its lightness alone."""
+        if not image:
+            return None
+        return self._save(to_gray(self.picture(image).rgb), "gray.png")
+
+    @friendly
+    def colorize(self, image: Any) -> str:
+        """Colour a picture from its lightness (any size; colour pictures are made gray first). Returns a PNG of the
+        picture's own size (scaled down first past MAX_SIDE, with a notice)."""
+        if self.colorizer is None:
+            raise ValueError("this app runs without a colouriser model (exported/colorizer.onnx is missing): train one "
+                             "with `python -m trainer.colorize` and export it")
+        pic = self.picture(image)
+        for note in pic.notes:
+            gr.Warning(note, duration=MESSAGE_SECONDS)
+        return self._save(self.colorizer.colorize(to_gray(pic.rgb)), "colorized.png")

@@ -1,4 +1,4 @@
-"""Pillow helpers: display upscaling, strips and grids, looping animations."""
+"""Pillow helpers: any picture to RGB, display upscaling, strips and grids, looping animations."""
 from __future__ import annotations
 
 import math
@@ -7,6 +7,18 @@ from typing import Sequence
 
 import numpy as np
 from PIL import Image
+
+
+def to_rgb(img: Image.Image) -> Image.Image:
+    """Any mode (RGBA, LA, P, L, I;16, CMYK…) → RGB; transparency is composited on white."""
+    if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
+        img = img.convert("RGBA")
+        bg = Image.new("RGBA", img.size, (255, 255, 255, 255))
+        return Image.alpha_composite(bg, img).convert("RGB")
+    if img.mode.startswith("I;16") or img.mode == "I":  # 16-bit gray: 0–65535 → 0–255 (8-bit data stored as I: as is)
+        arr = np.asarray(img, dtype=np.float32)
+        img = Image.fromarray(np.clip(arr / (257 if arr.max() > 255 else 1), 0, 255).round().astype(np.uint8))
+    return img.convert("RGB")
 
 
 def upscale(face: np.ndarray, scale: int) -> Image.Image:

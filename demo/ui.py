@@ -13,15 +13,24 @@ from typing import Any
 
 import gradio as gr
 
-from demo import params
+from demo import links, live, params
+from demo.colorizer import MAX_SIDE, ColorizerEngine
 from demo.engine import Engine
-from demo.handlers import DIRECTION_RANGE, NUM_DIRECTIONS, Handlers, friendly
+from demo.handlers import DIRECTION_RANGE, MESSAGE_SECONDS, NUM_DIRECTIONS, Colorize, Handlers, friendly
 from demo.records import SESSION_CAPACITY, forget_finished_calls_from_worker
 
 QUEUE_SIZE = 64
 CONCURRENCY = 2  # = cores here; onnxruntime already uses every core for one batch
 MODEL_GROUP = "model"  # the one concurrency_id of every event that runs the model
 
+COLORIZE_HELP = ("A second model, a conditional GAN (pix2pix: U-Net + patch discriminator), colours a face from its "
+                 "lightness alone. Upload a grayscale manga face or any picture (a colour one is made gray first), "
+                 f"paste one, or send a face from Morph or Directions. Pictures up to {MAX_SIDE} px a side keep "
+                 "their size: the colours are predicted at 64 px and laid on the picture's own lightness, so lines "
+                 "stay sharp.")
+COLORIZE_MISSING = ("**No colouriser model is installed** (exported/colorizer.onnx). Train one with "
+                    "`python -m trainer.colorize`, export it with `python -m trainer.export`, and start the app with "
+                    "`--colorizer path/to/colorizer.onnx`.")
 HOW_TO = ("**Generate** a batch from a seed (face *i* uses seed + *i*; the caption is its seed, so any face can be "
           "made again). **Click a face** to pick it as A, click another for B, then open **Morph**. "
           "**Variations** and **Directions** follow the last face you picked. "
@@ -52,6 +61,25 @@ ON_SPACES = bool(os.environ.get("SPACE_ID"))  # Gradio's Share button only works
 IMAGE_BUTTONS = ["download", "share"] if ON_SPACES else ["download"]
 GALLERY_BUTTONS = ["download", "fullscreen", "share"] if ON_SPACES else ["download", "fullscreen"]
 RANDOM_SEED_JS = "() => Math.floor(Math.random() * 1000000)"  # the dice: no server round trip
+# The live controls (demo/web/live.js): drawn in the browser; until live.js is there, through the hidden server button.
+SERVER_CLICK = "(document.querySelector('button#{0}') || document.querySelector('#{0} button'))?.click()"
+MORPH_JS = f"(a, b, t, m, psi) => {{ window.animeLive ? window.animeLive.morph(a, b, t, m, psi) : {SERVER_CLICK.format('morph_srv')}; }}"
+DIRECTIONS_JS = ("(...v) => { window.animeLive ? window.animeLive.directions(...v) : "
+                 f"{SERVER_CLICK.format('dir_srv')}; }}")
+TRUNCATION_JS = "(...v) => { window.animeLive && window.animeLive.truncation(...v); }"
+LOAD_LIVE_JS = "() => { window.animeLive && window.animeLive.load(); }"
+# "Copy link": the state on screen as a query string (demo/links.py reads it back); works without live.js too
+LINK_JS = """(seed, count, trunc, a, b, t, method, dseed, ...d) => {
+  const q = new URLSearchParams({seed, count, trunc, a, b, t, method, dseed});
+  d.forEach((v, i) => { if (Number(v) !== 0) q.set('d' + (i + 1), v); });
+  const tab = document.querySelector("#tabs button[role='tab'][aria-selected='true']");
+  const name = tab ? tab.textContent.trim().toLowerCase() : '';
+  if (name && name !== 'generate') q.set('tab', name);
+  const href = location.origin + location.pathname + '?' + q.toString();
+  history.replaceState(null, '', href);
+  if (navigator.clipboard && window.isSecureContext) navigator.clipboard.writeText(href).catch(() => {});
+  return [href];
+}"""
 
 
 def check(parse: Any) -> Any:
@@ -80,7 +108,8 @@ def badge(items: list[dict], a: int | None, b: int | None) -> list[dict]:
     return out
 
 
-LAUNCH_KWARGS = dict(css=CSS, show_error=True, state_session_capacity=SESSION_CAPACITY)
+LAUNCH_KWARGS = dict(css=CSS, show_error=True, state_session_capacity=SESSION_CAPACITY, max_file_size="50mb",
+                     head=live.head())
 
 
 def _count(x: Any, what: str) -> str | None:
@@ -102,13 +131,16 @@ def footer(engine: Engine) -> str:
     return " · ".join(parts)
 
 
-def build(engine: Engine, queue_size: int = QUEUE_SIZE, concurrency: int = CONCURRENCY) -> gr.Blocks:
+def build(engine: Engine, colorizer: ColorizerEngine | None = None, queue_size: int = QUEUE_SIZE,
+          concurrency: int = CONCURRENCY) -> gr.Blocks:
     """The whole app. Work is bounded: at most `concurrency` model requests compute at once, whichever endpoints
-    they call (each capped at 64 faces/frames), and `queue_size` wait."""
+    they call (each capped at 64 faces/frames, or one picture of at most MAX_SIDE px a side), and `queue_size`
+    wait. Without a colouriser the Colourise tab says so and /colorize answers with that message."""
     app: list[gr.Blocks] = []  # the Blocks, once built: its finished-call records are pruned with the files
     h = Handlers(engine, on_prune=lambda: app and forget_finished_calls_from_worker(app[0]))
     atexit.register(h.close)
     atexit.register(engine.close)
+    col = Colorize(colorizer, h.out)
     api = dict(preprocess=False, concurrency_limit=concurrency, concurrency_id=MODEL_GROUP)
     to_gallery = dict(api, postprocess=False)  # those handlers return the Gallery's wire form themselves
     useful = set(h.useful_directions)
@@ -123,79 +155,98 @@ def build(engine: Engine, queue_size: int = QUEUE_SIZE, concurrency: int = CONCU
         gr.Markdown("# Anime Face Generator\nA DCGAN trained on 18k anime faces, running on your CPU through ONNX Runtime.",
                     elem_id="title")
         gr.Markdown(HOW_TO)
-        with gr.Tab("Generate"):
-            with gr.Row(equal_height=True):
-                seed = gr.Number(value=42, label="Seed", minimum=None, maximum=None, scale=2, elem_id="seed",
-                                 info="press Enter to generate")
-                dice = gr.Button("🎲 Random", scale=0, min_width=110, elem_id="dice")
-                count = gr.Slider(1, params.MAX_COUNT, value=16, step=1, label="Count", scale=3)
-                trunc = gr.Slider(*params.TRUNCATION, value=1.0, step=0.05, label="Truncation",
-                                  info="< 1: safer, more average faces; > 1: wilder", scale=3, elem_id="trunc")
-                go = gr.Button("Generate", variant="primary", scale=1, elem_id="generate")
-            with gr.Row(elem_id="pickrow", equal_height=True):
-                target = gr.Radio(["A", "B"], value="A", label="Next click picks", scale=1, min_width=140,
-                                  elem_id="target")
-                thumb_a = gr.Image(label="A", height=96, width=96, interactive=False, buttons=[], scale=0, min_width=100,
-                                   elem_id="thumb_a", elem_classes="thumb")
-                thumb_b = gr.Image(label="B", height=96, width=96, interactive=False, buttons=[], scale=0, min_width=100,
-                                   elem_id="thumb_b", elem_classes="thumb")
-                picked = gr.Markdown("Picked: A = 42, B = 1234 — click faces to change them", elem_id="picked")
-            faces = gr.Gallery(label="Faces (caption = seed; click one to pick it)", columns=8,
-                               object_fit="contain", elem_id="gallery", elem_classes="autoheight",
-                               buttons=GALLERY_BUTTONS, allow_preview=False)
-            examples = gr.Examples([[42, 16, 1.0], [2026, 32, 0.7], [7, 64, 1.0]], inputs=[seed, count, trunc],
-                                   api_visibility="private", label="Examples",
-                                   example_labels=["seed 42 · 16 faces", "seed 2026 · 32, truncation 0.7",
-                                                   "seed 7 · 64 faces"])
-        with gr.Tab("Morph"):
-            with gr.Row(equal_height=True):
-                seed_a = gr.Number(value=42, label="Seed A", elem_id="seed_a", info="Enter or leave the box to apply")
-                seed_b = gr.Number(value=1234, label="Seed B", elem_id="seed_b", info="Enter or leave the box to apply")
-                method = gr.Radio(["slerp", "lerp"], value="slerp", label="Path",
-                                  info="slerp keeps faces crisp mid-way; lerp passes the 'average' face")
-            with gr.Row(equal_height=True, elem_id="ends"):
-                # one row even on a phone (min_width 90), so the in-between face stays in view above its slider
-                end_a = gr.Image(label="A", height=240, interactive=False, buttons=IMAGE_BUTTONS, elem_id="end_a",
-                                 elem_classes="bigface", min_width=90)
-                morph_img = gr.Image(label="In-between", height=240, elem_id="morph", elem_classes="bigface",
-                                     buttons=IMAGE_BUTTONS, interactive=False, min_width=90)
-                end_b = gr.Image(label="B", height=240, interactive=False, buttons=IMAGE_BUTTONS, elem_id="end_b",
-                                 elem_classes="bigface", min_width=90)
-            t = gr.Slider(0, 1, value=0.5, step=0.01, label="t (0 = A, 1 = B)", elem_id="t")
-            with gr.Row():
-                frames = gr.Slider(2, params.MAX_FRAMES, value=16, step=1, label="Frames", scale=3)
-                render = gr.Button("Render path + GIF", variant="primary", elem_id="render", scale=1)
-            path_gallery = gr.Gallery(label="Path", columns=8, elem_id="path", elem_classes="autoheight",
-                                      allow_preview=False, buttons=GALLERY_BUTTONS)
-            with gr.Row():
-                anim_file = gr.File(label="Animated GIF (loops A → B → A): download", elem_id="gif", interactive=False)
-                anim_view = gr.Image(label="Preview", height=200, interactive=False, elem_classes="bigface",
-                                     buttons=IMAGE_BUTTONS)
-        with gr.Tab("Variations"):
-            with gr.Row(equal_height=True):
-                v_seed = gr.Number(value=42, label="Seed", elem_id="v_seed", info="follows the last picked face")
-                v_strength = gr.Slider(0.05, 1.0, value=0.35, step=0.05, label="Strength")
-                v_count = gr.Slider(1, params.MAX_VARIATIONS, value=11, step=1, label="Count")
-                v_vseed = gr.Number(value=0, label="Variation seed")
-                v_go = gr.Button("Vary", variant="primary", elem_id="vary")
-            v_gallery = gr.Gallery(label="Original first, then variations", columns=6, buttons=GALLERY_BUTTONS,
-                                   elem_classes="autoheight", allow_preview=False, elem_id="variations")
-        with gr.Tab("Directions"):
-            gr.Markdown("Unsupervised directions (SeFa) of this generator, strongest first. "
-                        "What each one changes is found, not labelled — try them." if useful else
-                        "This model ships no direction that visibly changes a face.")
-            with gr.Row():
-                # the face first: on a phone it stays above the sliders that move it
-                d_img = gr.Image(label="Edited face", height=360, interactive=False, scale=1, buttons=IMAGE_BUTTONS,
-                                 elem_classes="bigface", elem_id="edit")
-                with gr.Column(scale=1, elem_id="dir_sliders"):
-                    d_seed = gr.Number(value=42, label="Seed", elem_id="d_seed", info="follows the last picked face")
-                    # always NUM_DIRECTIONS amounts, named direction_1…, so /directions is the same for every model;
-                    # only the directions that visibly change a face are shown
-                    sliders = [gr.Slider(-limits[i], limits[i], value=0, step=0.25, label=f"direction {i + 1}",
-                                         info=f"strength {eig[i]:.3g}" if i < len(eig) else None,
-                                         visible=i in useful, elem_id=f"dir{i + 1}") for i in range(NUM_DIRECTIONS)]
-                    d_reset = gr.Button("Reset", visible=bool(useful))
+        with gr.Tabs(elem_id="tabs") as tabs:
+            with gr.Tab("Generate", id="generate"):
+                with gr.Row(equal_height=True):
+                    seed = gr.Number(value=42, label="Seed", minimum=None, maximum=None, scale=2, elem_id="seed",
+                                     info="press Enter to generate")
+                    dice = gr.Button("🎲 Random", scale=0, min_width=110, elem_id="dice")
+                    count = gr.Slider(1, params.MAX_COUNT, value=16, step=1, label="Count", scale=3)
+                    trunc = gr.Slider(*params.TRUNCATION, value=1.0, step=0.05, label="Truncation",
+                                      info="< 1: safer, more average faces; > 1: wilder", scale=3, elem_id="trunc")
+                    go = gr.Button("Generate", variant="primary", scale=1, elem_id="generate")
+                with gr.Row(elem_id="pickrow", equal_height=True):
+                    target = gr.Radio(["A", "B"], value="A", label="Next click picks", scale=1, min_width=140,
+                                      elem_id="target")
+                    thumb_a = gr.Image(label="A", height=96, width=96, interactive=False, buttons=[], scale=0, min_width=100,
+                                       elem_id="thumb_a", elem_classes="thumb")
+                    thumb_b = gr.Image(label="B", height=96, width=96, interactive=False, buttons=[], scale=0, min_width=100,
+                                       elem_id="thumb_b", elem_classes="thumb")
+                    picked = gr.Markdown("Picked: A = 42, B = 1234 — click faces to change them", elem_id="picked")
+                faces = gr.Gallery(label="Faces (caption = seed; click one to pick it)", columns=8,
+                                   object_fit="contain", elem_id="gallery", elem_classes="autoheight",
+                                   buttons=GALLERY_BUTTONS, allow_preview=False)
+                examples = gr.Examples([[42, 16, 1.0], [2026, 32, 0.7], [7, 64, 1.0]], inputs=[seed, count, trunc],
+                                       api_visibility="private", label="Examples",
+                                       example_labels=["seed 42 · 16 faces", "seed 2026 · 32, truncation 0.7",
+                                                       "seed 7 · 64 faces"])
+            with gr.Tab("Morph", id="morph_tab") as morph_tab:
+                with gr.Row(equal_height=True):
+                    seed_a = gr.Number(value=42, label="Seed A", elem_id="seed_a", info="Enter or leave the box to apply")
+                    seed_b = gr.Number(value=1234, label="Seed B", elem_id="seed_b", info="Enter or leave the box to apply")
+                    method = gr.Radio(["slerp", "lerp"], value="slerp", label="Path", elem_id="method",
+                                      info="slerp keeps faces crisp mid-way; lerp passes the 'average' face")
+                with gr.Row(equal_height=True, elem_id="ends"):
+                    # one row even on a phone (min_width 90), so the in-between face stays in view above its slider
+                    end_a = gr.Image(label="A", height=240, interactive=False, buttons=IMAGE_BUTTONS, elem_id="end_a",
+                                     elem_classes="bigface", min_width=90)
+                    morph_img = gr.Image(label="In-between", height=240, elem_id="morph", elem_classes="bigface",
+                                         buttons=IMAGE_BUTTONS, interactive=False, min_width=90)
+                    end_b = gr.Image(label="B", height=240, interactive=False, buttons=IMAGE_BUTTONS, elem_id="end_b",
+                                     elem_classes="bigface", min_width=90)
+                t = gr.Slider(0, 1, value=0.5, step=0.01, label="t (0 = A, 1 = B)", elem_id="t")
+                with gr.Row():
+                    frames = gr.Slider(2, params.MAX_FRAMES, value=16, step=1, label="Frames", scale=3)
+                    render = gr.Button("Render path + GIF", variant="primary", elem_id="render", scale=1)
+                    m_send = gr.Button("🎨 Colourise the in-between face", elem_id="m_send", scale=1)
+                    morph_srv = gr.Button("in-between face (server)", visible="hidden", elem_id="morph_srv")
+                path_gallery = gr.Gallery(label="Path", columns=8, elem_id="path", elem_classes="autoheight",
+                                          allow_preview=False, buttons=GALLERY_BUTTONS)
+                with gr.Row():
+                    anim_file = gr.File(label="Animated GIF (loops A → B → A): download", elem_id="gif", interactive=False)
+                    anim_view = gr.Image(label="Preview", height=200, interactive=False, elem_classes="bigface",
+                                         buttons=IMAGE_BUTTONS)
+            with gr.Tab("Variations", id="variations_tab"):
+                with gr.Row(equal_height=True):
+                    v_seed = gr.Number(value=42, label="Seed", elem_id="v_seed", info="follows the last picked face")
+                    v_strength = gr.Slider(0.05, 1.0, value=0.35, step=0.05, label="Strength")
+                    v_count = gr.Slider(1, params.MAX_VARIATIONS, value=11, step=1, label="Count")
+                    v_vseed = gr.Number(value=0, label="Variation seed")
+                    v_go = gr.Button("Vary", variant="primary", elem_id="vary")
+                v_gallery = gr.Gallery(label="Original first, then variations", columns=6, buttons=GALLERY_BUTTONS,
+                                       elem_classes="autoheight", allow_preview=False, elem_id="variations")
+            with gr.Tab("Directions", id="directions_tab") as dir_tab:
+                gr.Markdown("Unsupervised directions (SeFa) of this generator, strongest first. "
+                            "What each one changes is found, not labelled — try them." if useful else
+                            "This model ships no direction that visibly changes a face.")
+                with gr.Row():
+                    # the face first: on a phone it stays above the sliders that move it
+                    d_img = gr.Image(label="Edited face", height=360, interactive=False, scale=1, buttons=IMAGE_BUTTONS,
+                                     elem_classes="bigface", elem_id="edit")
+                    with gr.Column(scale=1, elem_id="dir_sliders"):
+                        d_seed = gr.Number(value=42, label="Seed", elem_id="d_seed", info="follows the last picked face")
+                        # always NUM_DIRECTIONS amounts, named direction_1…, so /directions is the same for every model;
+                        # only the directions that visibly change a face are shown
+                        sliders = [gr.Slider(-limits[i], limits[i], value=0, step=0.25, label=f"direction {i + 1}",
+                                             info=f"strength {eig[i]:.3g}" if i < len(eig) else None,
+                                             visible=i in useful, elem_id=f"dir{i + 1}") for i in range(NUM_DIRECTIONS)]
+                        d_reset = gr.Button("Reset", visible=bool(useful))
+                        d_send = gr.Button("🎨 Colourise this face", size="sm", elem_id="d_send")
+                        dir_srv = gr.Button("edited face (server)", visible="hidden", elem_id="dir_srv")
+            with gr.Tab("Colourise", id="colorize_tab"):
+                gr.Markdown(COLORIZE_HELP if colorizer is not None else COLORIZE_MISSING, elem_id="colorize_help")
+                with gr.Row(equal_height=True):
+                    picture = gr.Image(label="Picture (any size; colour or gray)", type="filepath", height=320,
+                                       sources=["upload", "clipboard"], elem_id="picture", elem_classes="bigface")
+                    gray_img = gr.Image(label="Gray (what the colouriser sees)", height=320, interactive=False,
+                                        buttons=IMAGE_BUTTONS, elem_id="gray", elem_classes="bigface")
+                    col_img = gr.Image(label="Colourised (PNG, the picture's size)", height=320, interactive=False,
+                                       buttons=IMAGE_BUTTONS, elem_id="colorized", elem_classes="bigface")
+                c_go = gr.Button("Colourise", variant="primary", elem_id="colorize", interactive=colorizer is not None)
+        with gr.Row(equal_height=True):
+            copy_link = gr.Button("🔗 Copy link", size="sm", scale=0, min_width=120, elem_id="copy_link")
+            link_box = gr.Textbox(show_label=False, placeholder="a link that opens this page as it is now",
+                                  interactive=False, scale=5, elem_id="link", container=False)
         gr.Markdown(footer(engine), elem_id="footer")
 
         # ---- events ------------------------------------------------------
@@ -228,9 +279,11 @@ def build(engine: Engine, queue_size: int = QUEUE_SIZE, concurrency: int = CONCU
                     f"Picked: A = {a}, B = {b} — open **Morph** to blend them")
 
         check_morph = dict(fn=check(h.parse_morph), inputs=morph_in, outputs=None, **quick)
-        t.release(api_name="morph", **morph)
-        t.change(api_visibility="private", **morph)
-        method.change(api_visibility="private", **morph)
+        morph_srv.click(api_name="morph", **morph)  # the API endpoint, and the controls' server path
+        live_morph = dict(fn=None, inputs=morph_in, outputs=None, js=MORPH_JS, api_visibility="private")
+        t.change(**live_morph)  # drawn in the browser while dragging (no request) …
+        method.change(**live_morph)
+        t.release(api_visibility="private", **morph)  # … and once from the server on release, so downloads match
         for box in (seed_a, seed_b):
             for event in (box.submit, box.blur):
                 event(**check_morph).success(**ends).then(api_visibility="private", **morph)
@@ -244,9 +297,33 @@ def build(engine: Engine, queue_size: int = QUEUE_SIZE, concurrency: int = CONCU
                        inputs=d_in, outputs=None, **quick)
         d_seed.submit(**check_d).success(api_name="directions", **directions)
         d_seed.blur(**check_d).success(api_visibility="private", **directions)
+        dir_srv.click(api_visibility="private", **directions)
         for c in sliders:
-            c.change(api_visibility="private", **directions)
+            c.change(None, d_in, None, js=DIRECTIONS_JS, api_visibility="private")
+            c.release(api_visibility="private", **directions)
+        trunc.change(None, [seed_a, seed_b, t, method, d_seed, *sliders, trunc], None, js=TRUNCATION_JS,
+                     api_visibility="private")
+        for tab in (morph_tab, dir_tab):  # the runtime is fetched when a live tab first opens, not on first paint
+            tab.select(None, None, None, js=LOAD_LIVE_JS, api_visibility="private")
+        copy_link.click(None, [seed, count, trunc, seed_a, seed_b, t, method, d_seed, *sliders], link_box, js=LINK_JS,
+                        api_visibility="private")
         d_reset.click(lambda: [0.0] * len(sliders), outputs=sliders, api_visibility="private")
+        colorize = dict(fn=col.colorize, inputs=picture, outputs=col_img, **api)
+        c_go.click(api_name="colorize", **colorize)
+        show_gray = dict(fn=col.gray, inputs=picture, outputs=gray_img, api_visibility="private", preprocess=False)
+        picture.upload(**show_gray).success(api_visibility="private", **colorize)
+        picture.clear(lambda: (None, None), outputs=[gray_img, col_img], api_visibility="private")
+
+        def send(face: Any):
+            """A generated face (its file) becomes the picture, and the Colourise tab opens."""
+            path = face.get("path") if isinstance(face, dict) else face
+            if not path:
+                raise gr.Error("no face to send yet", duration=MESSAGE_SECONDS, print_exception=False)
+            return path, gr.Tabs(selected="colorize_tab")
+
+        for button, face in ((m_send, morph_img), (d_send, d_img)):
+            button.click(send, face, [picture, tabs], api_visibility="private", preprocess=False).success(
+                **show_gray).success(api_visibility="private", **colorize)
         # private listeners that reuse an endpoint's function come after every public one: Gradio names events by
         # function, and an earlier private "morph" would push the public one to "/morph_1"
         faces.select(pick, [target, seed_a, seed_b, faces], [seed_a, seed_b, target, faces, v_seed, d_seed, picked],
@@ -256,10 +333,21 @@ def build(engine: Engine, queue_size: int = QUEUE_SIZE, concurrency: int = CONCU
 
         trunc.release(**check_gen).success(api_visibility="private", **gen).then(**ends).then(
             api_visibility="private", **morph)
-        demo.load(api_visibility="private", **gen)
-        demo.load(**ends)
-        demo.load(api_visibility="private", **morph)
-        demo.load(api_visibility="private", **directions)
+        restored = [seed, count, trunc, seed_a, seed_b, t, method, d_seed, *sliders, tabs]
+        keys = ["seed", "count", "trunc", "a", "b", "t", "method", "dseed", *(f"d{i + 1}" for i in range(NUM_DIRECTIONS))]
+
+        def restore(request: gr.Request):
+            """A link's query string (demo.links) → the controls; unusable values are named in a notice."""
+            values, notes = links.restore(dict(request.query_params) if request else {}, limits)
+            if notes:
+                gr.Warning("This link: " + "; ".join(notes), duration=MESSAGE_SECONDS * 2)
+            return ([values[k] if k in values else gr.skip() for k in keys]
+                    + [gr.Tabs(selected=values["tab"]) if "tab" in values else gr.skip()])
+
+        demo.load(None, None, None, js=live.config_js(engine), api_visibility="private")
+        demo.load(restore, None, restored, api_visibility="private", show_progress="hidden").then(
+            api_visibility="private", **gen).then(**ends).then(api_visibility="private", **morph).then(
+            api_visibility="private", **directions)
     demo.queue(max_size=queue_size, default_concurrency_limit=concurrency)
     app.append(demo)
     return demo

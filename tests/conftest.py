@@ -52,14 +52,38 @@ def trained_run(tmp_path_factory, image_dir) -> Path:
     return out
 
 
+TINY_COLORIZER = ["--image-size", "32", "--batch-size", "8", "--ngf", "8", "--ndf", "8", "--threads", "1",
+                  "--log-every", "2", "--holdout", "8"]
+
+
+@pytest.fixture(scope="session")
+def colorizer_run(tmp_path_factory, image_dir) -> Path:
+    """A 2-epoch colouriser run on the 64 tiny images (8 held out: 7 steps an epoch)."""
+    from trainer.colorize import main
+
+    out = tmp_path_factory.mktemp("colorizer") / "tiny"
+    assert main(["--data", str(image_dir), "--out", str(out), "--epochs", "2", *TINY_COLORIZER]) == 0
+    return out
+
+
+@pytest.fixture(scope="session")
+def exported_colorizer(colorizer_run, tmp_path_factory) -> Path:
+    from trainer.export import export
+
+    path = tmp_path_factory.mktemp("exported_colorizer") / "colorizer.onnx"
+    export(colorizer_run, path)
+    return path
+
+
 @contextlib.contextmanager
-def launched(model: Path, **build_kwargs):
+def launched(model: Path, colorizer: Path | None = None, **build_kwargs):
     """The app (as app.py builds it) on a free loopback port; yields (its Blocks, its URL)."""
+    from demo.colorizer import ColorizerEngine
     from demo.engine import Engine
     from demo.ui import LAUNCH_KWARGS, build
     from scripts.app_process import free_port
 
-    demo = build(Engine(model, threads=1), **build_kwargs)
+    demo = build(Engine(model, threads=1), ColorizerEngine(colorizer, threads=1) if colorizer else None, **build_kwargs)
     port = free_port()
     demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, **LAUNCH_KWARGS)
     try:
@@ -69,9 +93,9 @@ def launched(model: Path, **build_kwargs):
 
 
 @contextlib.contextmanager
-def serving(model: Path, **build_kwargs):
+def serving(model: Path, colorizer: Path | None = None, **build_kwargs):
     """The app on a free loopback port; yields its URL."""
-    with launched(model, **build_kwargs) as (_, url):
+    with launched(model, colorizer, **build_kwargs) as (_, url):
         yield url
 
 

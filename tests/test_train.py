@@ -247,10 +247,10 @@ def test_ema_half_life_ramps_up(image_dir):
 
     tr = Trainer(Config(data=str(image_dir), image_size=32, ngf=8, ndf=8, batch_size=16, ema_kimg=10, ema_rampup=0.05),
                  load_images(image_dir, 32))
-    p_ema, p_g = next(tr.ema.parameters()), next(tr.G.parameters())
+    p_ema, p_g = next(tr.ema.net.parameters()), next(tr.G.parameters())
     with torch.no_grad():
         p_g.add_(1.0)
     tr.step = 10  # 160 images seen → half-life 8 images → beta = 0.5 ** (16 / 8) = 0.25
     before = p_ema.detach().clone()
-    tr.update_ema()
+    tr.ema.update(tr.G, tr.step, tr.global_batch)
     assert torch.allclose(p_ema, before + 0.75 * (p_g - before), atol=1e-6)

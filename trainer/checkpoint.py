@@ -66,8 +66,17 @@ def copy(src: str | Path, dst: str | Path) -> None:
     replace_atomically(lambda tmp: shutil.copyfile(src, tmp), dst)
 
 
-def load(path: str | Path) -> dict[str, Any]:
-    """Load with weights_only=True (tensors and plain containers only)."""
+TRAINERS = {"dcgan": "python -m trainer.train", "colorizer": "python -m trainer.colorize"}
+
+
+def kind_of(state: dict[str, Any]) -> str:
+    """Which trainer wrote a checkpoint ("dcgan" for those written before the colouriser existed)."""
+    return str(state.get("model", "dcgan"))
+
+
+def load(path: str | Path, kind: str | None = None) -> dict[str, Any]:
+    """Load with weights_only=True (tensors and plain containers only); with `kind`, refuse another
+    trainer's checkpoint (a colouriser run resumed by the DCGAN trainer, or the reverse)."""
     path = resolve(path)
     if not path.is_file():
         raise CheckpointError(f"{path}: no checkpoint there")
@@ -80,5 +89,8 @@ def load(path: str | Path) -> dict[str, Any]:
         raise CheckpointError(f"{path}: not a readable checkpoint: the file is truncated or is not a PyTorch file; "
                               f"resume from a copy under snapshots/ if the run kept one, or start a new --out.") from None
     if not isinstance(state, dict) or "generator" not in state or "config" not in state:
-        raise CheckpointError(f"{path}: not a checkpoint written by trainer.train")
+        raise CheckpointError(f"{path}: not a checkpoint written by trainer.train or trainer.colorize")
+    if kind is not None and kind_of(state) != kind:
+        raise CheckpointError(f"{path}: a {kind_of(state)} checkpoint, not a {kind} one: continue it with "
+                              f"{TRAINERS.get(kind_of(state), 'its own trainer')} --out {path.parent} --resume")
     return state

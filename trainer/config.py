@@ -1,7 +1,8 @@
-"""The DCGAN trainer's settings: one dataclass that is also the command line.
+"""Trainer settings: one dataclass per model that is also its command line.
 
-Each field's default and help live here once; `build_parser` turns the fields into flags
-(`lr_g` → `--lr-g`), so the defaults are never written twice.
+RunConfig holds what every trainer has (data, run folder, epochs, limits, logging); each model's config
+extends it (Config here for the DCGAN, ColorizerConfig in trainer.colorize). Each field's default and help
+live once in the dataclass; `build_parser` turns the fields into flags (`lr_g` → `--lr-g`).
 """
 from __future__ import annotations
 
@@ -27,60 +28,68 @@ in metrics.csv. Export the result with `python -m trainer.export`.
 """
 
 
-def _opt(help: str, **argparse_kwargs: Any) -> Any:
+def option(help: str, **argparse_kwargs: Any) -> Any:
     """A field's help text (and any extra argparse options) for build_parser."""
     return {"help": help, **argparse_kwargs}
 
 
 @dataclass
-class Config:
-    data: str = field(default="", metadata=_opt("folder of images (searched recursively) or a .zip of images"))
-    out: str = field(default="runs/anime", metadata=_opt("run folder for checkpoint, samples and metrics"))
-    epochs: int = field(default=30, metadata=_opt(
-        "total epochs to reach; with --lr-decay cosine the rate decays over them"))
-    batch_size: int = field(default=64, metadata=_opt(
+class RunConfig:
+    """What every trainer takes (trainer.loop reads these)."""
+    data: str = field(default="", metadata=option("folder of images (searched recursively) or a .zip of images"))
+    out: str = field(default="runs/run", metadata=option("run folder for checkpoint, samples and metrics"))
+    epochs: int = field(default=30, metadata=option("total epochs to reach"))
+    batch_size: int = field(default=64, metadata=option(
         "images per step, over all processes under torchrun (each takes batch/world size)"))
-    image_size: int = field(default=64, metadata=_opt("training resolution", choices=SIZES))
-    nz: int = field(default=NZ, metadata=_opt("latent size (the app's convention)"))
-    ngf: int = field(default=32, metadata=_opt("generator width (the paper's 64 is ~3.5× slower per step)"))
-    ndf: int = field(default=32, metadata=_opt("discriminator width"))
-    loss: str = field(default="bce", metadata=_opt(
-        "bce = non-saturating logistic (DCGAN); rpgan = relativistic pairing (R3GAN; with --gamma > 0); hinge",
-        choices=LOSSES))
-    gamma: float = field(default=0.0, metadata=_opt(
-        "weight of the R1 + R2 gradient penalties on D (γ/2·(R1+R2)); 0 = off; needs --d-norm none or spectral"))
-    reg_every: int = field(default=8, metadata=_opt(
-        "apply the gradient penalties every N steps, scaled by N (lazy regularisation, as StyleGAN2)"))
-    d_norm: str = field(default="batch", metadata=_opt(
-        "normalisation in D: none (needed for per-image gradient penalties), batch (DCGAN), spectral (SN-GAN)",
-        choices=D_NORMS))
-    mbstd: bool = field(default=False, metadata=_opt("minibatch-std feature before D's last layer"))
-    lr_g: float = field(default=2e-4, metadata=_opt("generator Adam learning rate"))
-    lr_d: float = field(default=2e-4, metadata=_opt("discriminator Adam learning rate"))
-    beta1: float = field(default=0.5, metadata=_opt("Adam beta1 (DCGAN's 0.5; StyleGAN2/R3GAN use 0)"))
-    beta2: float = field(default=0.999, metadata=_opt("Adam beta2 (StyleGAN2/R3GAN use 0.99)"))
-    lr_decay: str = field(default="constant", metadata=_opt(
-        "learning-rate schedule over --epochs: cosine down to --lr-final × the rate, or constant", choices=LR_DECAYS))
-    lr_final: float = field(default=0.1, metadata=_opt("the rate at the last epoch, as a fraction of --lr-g/--lr-d"))
-    ema_kimg: float = field(default=44.3, metadata=_opt(
-        "half-life of the generator's moving average, in thousands of images (44.3 = decay 0.999 per step of 64); 0 = no EMA"))
-    ema_rampup: float = field(default=0.05, metadata=_opt(
-        "early on, the half-life is at most this fraction of the images seen so far (0 = no ramp-up)"))
-    diffaug: str = field(default="translation,cutout", metadata=_opt(
-        'DiffAugment policy for D: comma list of color,translation,cutout; "" = off'))
-    channels_last: bool = field(default=True, metadata=_opt("NHWC memory layout (faster convolutions on CPU)"))
-    sync_bn: bool = field(default=False, metadata=_opt(
-        "under torchrun: BatchNorm statistics over the global batch (SyncBatchNorm; CUDA only)"))
-    bf16: bool | None = field(default=None, metadata=_opt(
+    image_size: int = field(default=64, metadata=option("training resolution", choices=SIZES))
+    channels_last: bool = field(default=True, metadata=option("NHWC memory layout (faster convolutions on CPU)"))
+    bf16: bool | None = field(default=None, metadata=option(
         "bfloat16 autocast for forward passes (weights and optimiser stay float32); "
         "default: on where the CPU or GPU has native bfloat16 (about 1.6× the steps per minute)"))
-    seed: int = field(default=0, metadata=_opt("makes the run reproducible on one machine"))
-    max_minutes: float = field(default=0.0, metadata=_opt("stop cleanly after this much training time (0 = no limit)"))
-    max_images: int = field(default=0, metadata=_opt("use only the first N images (0 = all)"))
-    threads: int = field(default=0, metadata=_opt("torch CPU threads (0 = all cores)"))
-    log_every: int = field(default=10, metadata=_opt("steps between metrics.csv rows"))
-    checkpoint_every: int = field(default=0, metadata=_opt("also checkpoint every N steps (0 = per epoch only)"))
-    snapshot_every: int = field(default=0, metadata=_opt("keep a copy of the checkpoint every N epochs (0 = off)"))
+    seed: int = field(default=0, metadata=option("makes the run reproducible on one machine"))
+    max_minutes: float = field(default=0.0, metadata=option("stop cleanly after this much training time (0 = no limit)"))
+    max_images: int = field(default=0, metadata=option("use only the first N images (0 = all)"))
+    threads: int = field(default=0, metadata=option("torch CPU threads (0 = all cores)"))
+    log_every: int = field(default=10, metadata=option("steps between metrics.csv rows"))
+    checkpoint_every: int = field(default=0, metadata=option("also checkpoint every N steps (0 = per epoch only)"))
+    snapshot_every: int = field(default=0, metadata=option("keep a copy of the checkpoint every N epochs (0 = off)"))
+
+
+@dataclass
+class Config(RunConfig):
+    """The DCGAN's settings (python -m trainer.train)."""
+    out: str = field(default="runs/anime", metadata=option("run folder for checkpoint, samples and metrics"))
+    epochs: int = field(default=30, metadata=option(
+        "total epochs to reach; with --lr-decay cosine the rate decays over them"))
+    nz: int = field(default=NZ, metadata=option("latent size (the app's convention)"))
+    ngf: int = field(default=32, metadata=option("generator width (the paper's 64 is ~3.5× slower per step)"))
+    ndf: int = field(default=32, metadata=option("discriminator width"))
+    loss: str = field(default="bce", metadata=option(
+        "bce = non-saturating logistic (DCGAN); rpgan = relativistic pairing (R3GAN; with --gamma > 0); hinge",
+        choices=LOSSES))
+    gamma: float = field(default=0.0, metadata=option(
+        "weight of the R1 + R2 gradient penalties on D (γ/2·(R1+R2)); 0 = off; needs --d-norm none or spectral"))
+    reg_every: int = field(default=8, metadata=option(
+        "apply the gradient penalties every N steps, scaled by N (lazy regularisation, as StyleGAN2)"))
+    d_norm: str = field(default="batch", metadata=option(
+        "normalisation in D: none (needed for per-image gradient penalties), batch (DCGAN), spectral (SN-GAN)",
+        choices=D_NORMS))
+    mbstd: bool = field(default=False, metadata=option("minibatch-std feature before D's last layer"))
+    lr_g: float = field(default=2e-4, metadata=option("generator Adam learning rate"))
+    lr_d: float = field(default=2e-4, metadata=option("discriminator Adam learning rate"))
+    beta1: float = field(default=0.5, metadata=option("Adam beta1 (DCGAN's 0.5; StyleGAN2/R3GAN use 0)"))
+    beta2: float = field(default=0.999, metadata=option("Adam beta2 (StyleGAN2/R3GAN use 0.99)"))
+    lr_decay: str = field(default="constant", metadata=option(
+        "learning-rate schedule over --epochs: cosine down to --lr-final × the rate, or constant", choices=LR_DECAYS))
+    lr_final: float = field(default=0.1, metadata=option("the rate at the last epoch, as a fraction of --lr-g/--lr-d"))
+    ema_kimg: float = field(default=44.3, metadata=option(
+        "half-life of the generator's moving average, in thousands of images (44.3 = decay 0.999 per step of 64); 0 = no EMA"))
+    ema_rampup: float = field(default=0.05, metadata=option(
+        "early on, the half-life is at most this fraction of the images seen so far (0 = no ramp-up)"))
+    diffaug: str = field(default="translation,cutout", metadata=option(
+        'DiffAugment policy for D: comma list of color,translation,cutout; "" = off'))
+    sync_bn: bool = field(default=False, metadata=option(
+        "under torchrun: BatchNorm statistics over the global batch (SyncBatchNorm; CUDA only)"))
 
 
 # What may change when a run is resumed; everything else must match the checkpoint. The learning rates
@@ -100,14 +109,15 @@ def _flag(name: str) -> str:
     return "--" + name.replace("_", "-")
 
 
-def build_parser(defaults: bool = True) -> argparse.ArgumentParser:
-    """The trainer's CLI, made from Config's fields. defaults=False gives a parser whose result holds only
-    the flags actually typed (argument_default=SUPPRESS), which --resume needs."""
-    p = argparse.ArgumentParser(prog="python -m trainer.train", description=USAGE,
-                                formatter_class=argparse.RawDescriptionHelpFormatter,
+def build_parser(defaults: bool = True, cls: type[RunConfig] | None = None, prog: str = "python -m trainer.train",
+                 usage: str = USAGE) -> argparse.ArgumentParser:
+    """A trainer's CLI, made from its config class's fields (default: the DCGAN's Config). defaults=False gives
+    a parser whose result holds only the flags actually typed (argument_default=SUPPRESS), which --resume needs."""
+    cls = cls or Config
+    p = argparse.ArgumentParser(prog=prog, description=usage, formatter_class=argparse.RawDescriptionHelpFormatter,
                                 argument_default=None if defaults else argparse.SUPPRESS)
     p.add_argument("--resume", action="store_true", help="continue the run in --out; its config comes from the checkpoint")
-    for f in fields(Config):
+    for f in fields(cls):
         kw = dict(f.metadata)
         default = f.default if f.default is not MISSING else None
         if defaults:
@@ -122,45 +132,60 @@ def build_parser(defaults: bool = True) -> argparse.ArgumentParser:
     return p
 
 
-def config_from_args(argv: list[str] | None = None) -> tuple[Config, bool]:
-    """Parse the CLI into a Config; with --resume, merge the typed flags onto the checkpoint's config."""
-    parser = build_parser()
+def parse_config(argv: list[str] | None, cls: type[RunConfig], kind: str, prog: str, usage: str,
+                 resumable: set[str], legacy: dict[str, Any] | None = None) -> tuple[Any, bool]:
+    """Parse a trainer's CLI into its config; with --resume, merge the typed flags onto the checkpoint's config
+    (only the `resumable` ones may differ from it; `legacy` fills settings older checkpoints lack)."""
+    parser = build_parser(True, cls, prog, usage)
     args = parser.parse_args(argv)
     if not args.resume:
         if not args.data:
             parser.error("--data is required for a new run (or pass --resume to continue one)")
-        return Config(**{f.name: getattr(args, f.name) for f in fields(Config)}), False
-    typed = vars(build_parser(defaults=False).parse_args(argv))
-    saved = checkpoint.load(args.out)["config"]
-    names = {f.name for f in fields(Config)}
-    cfg = Config(**{**asdict(Config()), **LEGACY, **{k: v for k, v in saved.items() if k in names}})
-    if "d_norm" not in saved and saved.get("spectral_norm"):
+        return cls(**{f.name: getattr(args, f.name) for f in fields(cls)}), False
+    typed = vars(build_parser(False, cls, prog, usage).parse_args(argv))
+    saved = checkpoint.load(args.out, kind)["config"]
+    names = {f.name for f in fields(cls)}
+    cfg = cls(**{**asdict(cls()), **(legacy or {}), **{k: v for k, v in saved.items() if k in names}})
+    if "d_norm" in names and "d_norm" not in saved and saved.get("spectral_norm"):
         cfg.d_norm = "spectral"
     cfg.out = args.out
     for key, value in typed.items():
         if key in ("resume", "out"):
             continue
-        if key in RESUMABLE:
+        if key in resumable:
             setattr(cfg, key, value)
         elif getattr(cfg, key) != value:
             parser.error(f"{_flag(key)} was {getattr(cfg, key)!r} in this run; start a new --out to change it")
     return cfg, True
 
 
-def check_config(cfg: Config, native_bf16: bool) -> None:
-    """Refuse settings that cannot work, with the flag to change; resolve bf16=None once (stored, so a
-    resumed run keeps it)."""
+def config_from_args(argv: list[str] | None = None) -> tuple[Config, bool]:
+    """The DCGAN trainer's CLI → Config."""
+    return parse_config(argv, Config, "dcgan", "python -m trainer.train", USAGE, RESUMABLE, LEGACY)
+
+
+def check_run(cfg: RunConfig, native_bf16: bool) -> None:
+    """Checks every trainer's settings need; resolves bf16=None once (stored, so a resumed run keeps it)."""
     if cfg.bf16 is None:
         cfg.bf16 = native_bf16
+    for name in ("batch_size", "epochs", "log_every"):
+        if getattr(cfg, name) < 1:
+            raise ConfigError(f"{_flag(name)} must be at least 1, got {getattr(cfg, name)}")
+    for name in ("max_minutes", "max_images", "threads", "checkpoint_every", "snapshot_every"):
+        if getattr(cfg, name) < 0:
+            raise ConfigError(f"{_flag(name)} must not be negative, got {getattr(cfg, name)}")
+
+
+def check_config(cfg: Config, native_bf16: bool) -> None:
+    """Refuse DCGAN settings that cannot work, with the flag to change."""
+    check_run(cfg, native_bf16)
     try:
         check_policy(cfg.diffaug)
     except ValueError as e:
         raise ConfigError(f"--diffaug: {e}") from None
-    for name in ("batch_size", "epochs", "reg_every", "log_every"):
-        if getattr(cfg, name) < 1:
-            raise ConfigError(f"{_flag(name)} must be at least 1, got {getattr(cfg, name)}")
-    for name in ("gamma", "ema_kimg", "ema_rampup", "max_minutes", "max_images", "threads",
-                 "checkpoint_every", "snapshot_every"):
+    if cfg.reg_every < 1:
+        raise ConfigError(f"--reg-every must be at least 1, got {cfg.reg_every}")
+    for name in ("gamma", "ema_kimg", "ema_rampup"):
         if getattr(cfg, name) < 0:
             raise ConfigError(f"{_flag(name)} must not be negative, got {getattr(cfg, name)}")
     if not (cfg.lr_g > 0 and cfg.lr_d > 0):

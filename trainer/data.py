@@ -18,6 +18,7 @@ from PIL import Image, UnidentifiedImageError
 from torchvision.transforms import v2
 from tqdm import tqdm
 
+from demo.images import to_rgb
 from demo.latents import PIXEL_RANGE
 
 IMAGE_EXTS = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff")
@@ -42,18 +43,6 @@ def _sources(path: Path) -> Iterator[tuple[str, bytes]]:
         raise DataError(f"{path}: not a folder or a .zip of images")
     else:
         raise DataError(f"{path}: no such folder or file")
-
-
-def to_rgb(img: Image.Image) -> Image.Image:
-    """Any mode (RGBA, LA, P, L, I;16, CMYK…) → RGB; transparency is composited on white."""
-    if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
-        img = img.convert("RGBA")
-        bg = Image.new("RGBA", img.size, (255, 255, 255, 255))
-        return Image.alpha_composite(bg, img).convert("RGB")
-    if img.mode.startswith("I;16") or img.mode == "I":
-        arr = np.asarray(img, dtype=np.float32)
-        img = Image.fromarray(np.clip(arr / max(arr.max(), 1) * 255, 0, 255).astype(np.uint8))
-    return img.convert("RGB")
 
 
 def load_images(path: str | Path, image_size: int, limit: int | None = None) -> torch.Tensor:

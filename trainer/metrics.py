@@ -1,8 +1,10 @@
-"""metrics.csv (one row every --log-every steps) and the loss plot drawn from it."""
+"""metrics.csv (one row every --log-every steps), the loss plot drawn from it, and image scores."""
 from __future__ import annotations
 
 import csv
 from pathlib import Path
+
+import torch
 
 from trainer.checkpoint import replace_atomically
 
@@ -57,6 +59,8 @@ def plot_losses(csv_path: Path, png_path: Path) -> None:
     step = [int(r["step"]) for r in rows]
     fig, ax = plt.subplots(figsize=(7, 3.2), dpi=110)
     for key, label in (("loss_d", "D loss"), ("loss_g", "G loss")):
+        if not rows[0].get(key):  # e.g. the colouriser's L1-only baseline trains no D
+            continue
         ys = [float(r[key]) for r in rows]
         k = max(1, len(ys) // 50)  # light smoothing so the trend is readable
         sm = [sum(ys[max(0, i - k):i + 1]) / len(ys[max(0, i - k):i + 1]) for i in range(len(ys))]
@@ -69,3 +73,14 @@ def plot_losses(csv_path: Path, png_path: Path) -> None:
     fig.tight_layout()
     fig.savefig(png_path)
     plt.close(fig)
+
+
+def colourfulness(rgb: torch.Tensor) -> float:
+    """Hasler & Süsstrunk's (2003) colourfulness of RGB images in [0, 1], on their 0–255 scale, averaged over
+    images: std and mean of the opponent channels rg = R − G and yb = (R + G)/2 − B. 0 is gray; their
+    "moderately colourful" starts near 33."""
+    r, g, b = (rgb.float() * 255).flatten(2).unbind(1)
+    rg, yb = r - g, (r + g) / 2 - b
+    spread = (rg.var(dim=1, unbiased=False) + yb.var(dim=1, unbiased=False)).sqrt()
+    mean = (rg.mean(dim=1).square() + yb.mean(dim=1).square()).sqrt()
+    return float((spread + 0.3 * mean).mean())

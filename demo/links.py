@@ -1,0 +1,74 @@
+"""Shareable links: the page's query string ↔ what is on screen.
+
+    ?seed=42&count=16&trunc=0.7&a=42&b=1234&t=0.3&method=lerp&dseed=42&d1=1.5&tab=morph
+
+The browser writes these (demo/web/live.js, the "Copy link" button); `restore` reads them back when a page
+opens. A value that cannot be used is clamped into range or ignored, and each is named in a note the visitor
+sees: a link never leads to an error page.
+"""
+from __future__ import annotations
+
+import math
+from typing import Mapping
+
+from demo import params
+
+TABS = {"generate": "generate", "morph": "morph_tab", "variations": "variations_tab", "directions": "directions_tab",
+        "colourise": "colorize_tab", "colorize": "colorize_tab"}
+MAX_LEN = 64  # longer values are ignored unread
+
+
+def _clamped(raw: str, name: str, lo: float, hi: float, whole: bool, notes: list[str]) -> float | None:
+    try:
+        x = float(raw)
+    except ValueError:
+        notes.append(f"{name}={raw[:20]!r} ignored (not a number)")
+        return None
+    if not math.isfinite(x):
+        notes.append(f"{name}={raw[:20]!r} ignored (not a finite number)")
+        return None
+    if whole and x != int(x):
+        notes.append(f"{name}={raw[:20]} rounded to {round(x)}")
+        x = float(round(x))
+    if not lo <= x <= hi:
+        y = min(max(x, lo), hi)
+        notes.append(f"{name}={raw[:20]} clamped to {int(y) if whole else round(y, 4):g}")
+        x = y
+    return int(x) if whole else x
+
+
+def restore(query: Mapping[str, str], direction_limits: list[float]) -> tuple[dict[str, object], list[str]]:
+    """Query parameters → {name: value} for the ones given and usable, plus notes on the ones that were not."""
+    values: dict[str, object] = {}
+    notes: list[str] = []
+    known = {"seed", "count", "trunc", "a", "b", "t", "method", "dseed", "tab",
+             *(f"d{i + 1}" for i in range(len(direction_limits)))}
+    for key in sorted(set(query) - known):
+        notes.append(f"{key[:20]!r} is not a setting here (ignored)")
+    for key in sorted(set(query) & known):
+        raw = str(query[key])
+        if len(raw) > MAX_LEN:
+            notes.append(f"{key} ignored (too long)")
+            continue
+        if key in ("seed", "a", "b", "dseed"):
+            v = _clamped(raw, key, 0, 2**32 - 1, True, notes)
+        elif key == "count":
+            v = _clamped(raw, key, 1, params.MAX_COUNT, True, notes)
+        elif key == "trunc":
+            v = _clamped(raw, key, *params.TRUNCATION, False, notes)
+        elif key == "t":
+            v = _clamped(raw, key, 0.0, 1.0, False, notes)
+        elif key == "method":
+            v = raw if raw in ("slerp", "lerp") else None
+            if v is None:
+                notes.append(f"method={raw[:20]!r} ignored (slerp or lerp)")
+        elif key == "tab":
+            v = TABS.get(raw.lower())
+            if v is None:
+                notes.append(f"tab={raw[:20]!r} ignored (one of {', '.join(sorted(set(TABS) - {'colorize'}))})")
+        else:  # d1 … d8: each direction's slider range
+            lim = direction_limits[int(key[1:]) - 1]
+            v = _clamped(raw, key, -lim, lim, False, notes)
+        if v is not None:
+            values[key] = v
+    return values, notes

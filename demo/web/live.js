@@ -1,0 +1,291 @@
+// The app's live controls, run in the visitor's browser: the Morph slider, the Directions sliders and truncation
+// redraw their face with onnxruntime-web (WebAssembly, vendored in demo/web/ort and served by the app itself) with no
+// server round trip. Loaded lazily: the runtime (≈14 MB) is fetched the first time Morph or Directions opens or a
+// live control moves. Where WebAssembly is missing or the runtime fails to load, every control goes through the
+// server exactly as before (a click on the hidden server button of that control).
+//
+// The seed convention is numpy's, reproduced here: z = RandomState(seed).standard_normal(nz) (MT19937 + the legacy
+// polar Box–Muller), checked against numpy in tests/test_live.py. The rest mirrors demo/latents.py and demo/engine.py.
+
+const state = { status: "idle", session: null, loading: null, error: null, frames: 0, lastFaces: {}, busy: false,
+                pending: null };
+
+// ---- numpy's legacy normal stream ------------------------------------------------------------------------------
+class MT19937 {
+  constructor(seed) {
+    this.mt = new Uint32Array(624);
+    this.mt[0] = seed >>> 0;
+    for (let i = 1; i < 624; i++) {
+      const prev = this.mt[i - 1] ^ (this.mt[i - 1] >>> 30);
+      // 1812433253 * prev + i, in 32-bit arithmetic
+      this.mt[i] = (((((prev & 0xffff0000) >>> 16) * 1812433253) << 16) + (prev & 0x0000ffff) * 1812433253 + i) >>> 0;
+    }
+    this.index = 624;
+    this.gauss = null;
+  }
+  next32() {
+    const mt = this.mt;
+    if (this.index >= 624) {
+      for (let k = 0; k < 624; k++) {
+        const y = (mt[k] & 0x80000000) | (mt[(k + 1) % 624] & 0x7fffffff);
+        mt[k] = mt[(k + 397) % 624] ^ (y >>> 1) ^ (y & 1 ? 0x9908b0df : 0);
+      }
+      this.index = 0;
+    }
+    let y = mt[this.index++];
+    y ^= y >>> 11;
+    y ^= (y << 7) & 0x9d2c5680;
+    y ^= (y << 15) & 0xefc60000;
+    y ^= y >>> 18;
+    return y >>> 0;
+  }
+  double() {  // 53-bit double in [0, 1), as numpy's random_double
+    const a = this.next32() >>> 5, b = this.next32() >>> 6;
+    return (a * 67108864 + b) / 9007199254740992;
+  }
+  normal() {  // numpy's legacy_gauss: polar Box–Muller, the second value kept for the next call
+    if (this.gauss !== null) { const g = this.gauss; this.gauss = null; return g; }
+    let x1, x2, r2;
+    do {
+      x1 = 2 * this.double() - 1;
+      x2 = 2 * this.double() - 1;
+      r2 = x1 * x1 + x2 * x2;
+    } while (r2 >= 1 || r2 === 0);
+    const f = Math.sqrt(-2 * Math.log(r2) / r2);
+    this.gauss = f * x1;
+    return f * x2;
+  }
+}
+
+export function seedToZ(seed, nz) {
+  const rs = new MT19937(seed), z = new Float32Array(nz);
+  for (let i = 0; i < nz; i++) z[i] = rs.normal();
+  return z;
+}
+
+// ---- latent paths (demo/latents.py) -------------------------------------------------------------------------------
+const f32 = Math.fround;
+function lerp(a, b, t) {
+  const out = new Float32Array(a.length), tt = f32(t);
+  for (let i = 0; i < a.length; i++) out[i] = f32(f32(f32(1 - tt) * a[i]) + f32(tt * b[i]));
+  return out;
+}
+function slerp(a, b, t) {
+  let na = 0, nb = 0, dot = 0;
+  for (let i = 0; i < a.length; i++) { na += a[i] * a[i]; nb += b[i] * b[i]; }
+  na = Math.sqrt(na); nb = Math.sqrt(nb);
+  for (let i = 0; i < a.length; i++) dot += (a[i] / na) * (b[i] / nb);
+  const omega = Math.acos(Math.min(1, Math.max(-1, dot)));
+  if (omega < 1e-6) return lerp(a, b, t);
+  const s = Math.sin(omega), tt = f32(t);
+  const wa = Math.sin((1 - tt) * omega) / s, wb = Math.sin(tt * omega) / s;
+  const out = new Float32Array(a.length);
+  for (let i = 0; i < a.length; i++) out[i] = wa * a[i] + wb * b[i];
+  return out;
+}
+export function morphZ(seedA, seedB, t, method, nz) {
+  const a = seedToZ(seedA, nz), b = seedToZ(seedB, nz);
+  if (t === 0) return a;
+  if (t === 1) return b;
+  return method === "lerp" ? lerp(a, b, t) : slerp(a, b, t);
+}
+export function editZ(seed, amounts, directions, nz) {
+  const z = seedToZ(seed, nz);
+  directions.forEach((d, i) => { const k = amounts[i] || 0; if (k) for (let j = 0; j < nz; j++) z[j] += k * d[j]; });
+  return z;
+}
+
+// ---- the runtime --------------------------------------------------------------------------------------------
+function config() { return window.animeLiveConfig || null; }
+
+function url(path) { return new URL(path, document.baseURI).href; }
+
+export function load() {
+  if (state.loading) return state.loading;
+  const cfg = config();
+  state.status = "loading";
+  state.loading = (async () => {
+    if (!cfg || cfg.disabled) throw new Error("live mode is off");
+    if (typeof WebAssembly !== "object" || typeof WebAssembly.instantiate !== "function") {
+      throw new Error("this browser has no WebAssembly");
+    }
+    const t0 = performance.now();
+    const ort = await import(url(cfg.ortDir + "ort.wasm.bundle.min.mjs"));
+    ort.env.wasm.wasmPaths = url(cfg.ortDir);
+    ort.env.wasm.numThreads = 1;  // threads need cross-origin isolation, which a Space does not give
+    ort.env.logLevel = "error";
+    state.session = await ort.InferenceSession.create(url(cfg.modelUrl), { executionProviders: ["wasm"] });
+    state.ort = ort;
+    state.status = "ready";
+    state.loadMs = performance.now() - t0;
+    return state.session;
+  })().catch((e) => {
+    state.status = "failed";
+    state.error = String(e && e.message || e);
+    console.warn("live controls: running through the server (" + state.error + ")");
+    return null;
+  });
+  return state.loading;
+}
+
+async function renderFaces(zs) {  // zs: array of Float32Array(nz) → array of {rgb: Uint8ClampedArray(H*W*3), size}
+  const cfg = config(), nz = cfg.nz, n = zs.length;
+  const flat = new Float32Array(n * nz);
+  zs.forEach((z, i) => flat.set(z, i * nz));
+  const feeds = {};
+  feeds[state.session.inputNames[0]] = new state.ort.Tensor("float32", flat, [n, nz]);
+  const out = (await state.session.run(feeds))[state.session.outputNames[0]];
+  const [, , h, w] = out.dims, data = out.data, [lo, hi] = cfg.pixelRange, scale = 255 / (hi - lo);
+  const faces = [];
+  for (let i = 0; i < n; i++) {
+    const rgb = new Uint8ClampedArray(h * w * 3), base = i * 3 * h * w;
+    for (let c = 0; c < 3; c++) {
+      for (let p = 0; p < h * w; p++) rgb[p * 3 + c] = Math.round(f32(f32(data[base + c * h * w + p] - lo) * scale));
+    }
+    faces.push({ rgb, h, w });
+  }
+  return faces;
+}
+
+function draw(elemId, face) {
+  const root = document.getElementById(elemId);
+  if (!root) return;
+  const img = root.querySelector("img");
+  const holder = img ? img.parentElement : root;
+  let canvas = root.querySelector("canvas.live-face");
+  if (!canvas || canvas.parentElement !== holder) {
+    if (canvas) canvas.remove();
+    canvas = document.createElement("canvas");
+    canvas.className = "live-face";
+    // over the server's picture, drawn the way the app's CSS draws it (.bigface img: fill the box, keep the shape)
+    canvas.style.cssText = "position:absolute;left:0;top:0;width:100%;height:100%;object-fit:contain;";
+    canvas.width = face.w * 2;
+    canvas.height = face.h * 2;
+    if (getComputedStyle(holder).position === "static") holder.style.position = "relative";
+    holder.appendChild(canvas);
+    if (img) watchServerImage(img, canvas);
+  }
+  if (img) {  // exactly over the server's picture (its box, its object-fit)
+    Object.assign(canvas.style, { left: img.offsetLeft + "px", top: img.offsetTop + "px",
+                                  width: img.offsetWidth + "px", height: img.offsetHeight + "px" });
+  }
+  const small = document.createElement("canvas");
+  small.width = face.w; small.height = face.h;
+  const rgba = new Uint8ClampedArray(face.w * face.h * 4);
+  for (let p = 0; p < face.w * face.h; p++) {
+    rgba[p * 4] = face.rgb[p * 3]; rgba[p * 4 + 1] = face.rgb[p * 3 + 1]; rgba[p * 4 + 2] = face.rgb[p * 3 + 2];
+    rgba[p * 4 + 3] = 255;
+  }
+  small.getContext("2d").putImageData(new ImageData(rgba, face.w, face.h), 0, 0);
+  const ctx = canvas.getContext("2d");
+  ctx.imageSmoothingEnabled = true;
+  ctx.imageSmoothingQuality = "high";  // the server enlarges 2× with Lanczos; this is the browser's closest
+  ctx.drawImage(small, 0, 0, canvas.width, canvas.height);
+  canvas.style.display = "";
+  state.lastFaces[elemId] = face;
+  state.frames++;
+  state.lastFrameAt = performance.now();
+  root.dataset.liveFrame = String(state.frames);
+}
+
+function watchServerImage(img, canvas) {
+  // a new face from the server (a pick, a typed seed, the sync after a drag) replaces the live one on screen
+  new MutationObserver(() => { canvas.style.display = "none"; }).observe(img, { attributes: true, attributeFilter: ["src"] });
+}
+
+function viaServer(buttonId) {
+  const b = document.getElementById(buttonId);
+  (b && b.tagName === "BUTTON" ? b : b && b.querySelector("button"))?.click();
+}
+
+function validSeed(s) {
+  const cfg = config();
+  return Number.isInteger(s) && s >= cfg.seedRange[0] && s <= cfg.seedRange[1];
+}
+
+// One frame at a time: while a frame renders, only the newest request waits (a fast drag skips stale positions).
+async function schedule(job) {
+  state.pending = job;
+  if (state.busy) return;
+  state.busy = true;
+  try {
+    while (state.pending) {
+      const next = state.pending;
+      state.pending = null;
+      await next();
+    }
+  } finally {
+    state.busy = false;
+  }
+}
+
+async function live(serverButton, job) {
+  if (state.status !== "ready") {
+    const session = await load();
+    if (!session) return viaServer(serverButton);
+  }
+  return schedule(job);
+}
+
+// ---- what the app's events call ----------------------------------------------------------------------------
+export function morph(seedA, seedB, t, method, truncation) {
+  const cfg = config();
+  if (!cfg || cfg.disabled || !validSeed(Number(seedA)) || !validSeed(Number(seedB))) return viaServer("morph_srv");
+  return live("morph_srv", async () => {
+    const z = morphZ(Number(seedA), Number(seedB), Number(t), method, cfg.nz).map((v) => v * f32(truncation));
+    const [face] = await renderFaces([Float32Array.from(z)]);
+    draw("morph", face);
+  });
+}
+
+export function directions(seed, ...rest) {
+  const cfg = config();
+  const truncation = rest[rest.length - 1], amounts = rest.slice(0, -1).map(Number);
+  if (!cfg || cfg.disabled || !validSeed(Number(seed)) || !cfg.directions.length) return viaServer("dir_srv");
+  return live("dir_srv", async () => {
+    const z = editZ(Number(seed), amounts, cfg.directions, cfg.nz).map((v) => v * f32(truncation));
+    const [face] = await renderFaces([Float32Array.from(z)]);
+    draw("edit", face);
+  });
+}
+
+export function truncation(seedA, seedB, t, method, seed, ...rest) {
+  // while the truncation slider moves: the in-between face and the edited face, in one batch
+  const cfg = config();
+  if (!cfg || cfg.disabled || state.status === "failed") return;  // the server redraws everything on release
+  const psi = rest[rest.length - 1], amounts = rest.slice(0, -1).map(Number);
+  if (![seedA, seedB, seed].every((s) => validSeed(Number(s)))) return;
+  return live(null, async () => {
+    const zm = morphZ(Number(seedA), Number(seedB), Number(t), method, cfg.nz).map((v) => v * f32(psi));
+    const zd = editZ(Number(seed), amounts, cfg.directions, cfg.nz).map((v) => v * f32(psi));
+    const [fm, fd] = await renderFaces([Float32Array.from(zm), Float32Array.from(zd)]);
+    draw("morph", fm);
+    draw("edit", fd);
+  });
+}
+
+export async function faceFor(kind, args) {  // for tests and the benchmark: a face's raw pixels, drawn nowhere
+  const cfg = config();
+  await load();
+  const z = kind === "morph" ? morphZ(args[0], args[1], args[2], args[3], cfg.nz)
+                             : editZ(args[0], args[1], cfg.directions, cfg.nz);
+  const [face] = await renderFaces([Float32Array.from(z.map((v) => v * f32(args[args.length - 1])))]);
+  return Array.from(face.rgb);
+}
+
+// ---- shareable links --------------------------------------------------------------------------------------------
+export function link(values) {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(values)) {
+    if (v !== null && v !== undefined && v !== "" && !(k.startsWith("d") && /^d\d$/.test(k) && Number(v) === 0)) q.set(k, v);
+  }
+  const selected = document.querySelector("#tabs button[role='tab'][aria-selected='true']");
+  const tab = selected ? selected.textContent.trim().toLowerCase() : "";
+  if (tab && tab !== "generate") q.set("tab", tab);
+  const href = location.origin + location.pathname + "?" + q.toString();
+  history.replaceState(null, "", href);
+  if (navigator.clipboard && window.isSecureContext) navigator.clipboard.writeText(href).catch(() => {});
+  return href;
+}
+
+window.animeLive = { state, load, morph, directions, truncation, link, faceFor, seedToZ, morphZ, editZ };

@@ -1,0 +1,204 @@
+"""The live controls in the browser (demo/web/live.js + the vendored onnxruntime-web): the same faces as the server,
+no requests while scrubbing, the server path when the runtime cannot load, links that restore a page, and picks
+that carry seed and truncation into Morph, Variations and Directions. Required in CI like the other browser tests."""
+import re
+
+import numpy as np
+import pytest
+
+from demo.engine import Engine
+from demo.latents import seeds_to_z
+from tests.conftest import serving
+from tests.test_browser import LOADED, browser, need_browser, open_app  # noqa: F401 (browser: a fixture)
+
+QUEUE = re.compile(r"/gradio_api/queue/join")
+
+
+@pytest.fixture(scope="module")
+def model(exported_model, tmp_path_factory):
+    """The test model with every direction offered (the tiny model's own may all be below the usefulness bar)."""
+    import json
+
+    from tests.test_app import model_copy
+
+    meta = json.loads(exported_model.with_suffix(".json").read_text())
+    return model_copy(exported_model, tmp_path_factory.mktemp("live_model"),
+                      directions={**meta["directions"], "useful": list(range(8))})
+
+
+@pytest.fixture(scope="module")
+def app(model):
+    with serving(model) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def engine(model):
+    eng = Engine(model, threads=1)
+    yield eng
+    eng.close()
+
+
+def ready(page, timeout=60_000) -> str:
+    page.wait_for_function("() => window.animeLive && window.animeLive.load() && "
+                           "['ready', 'failed'].includes(window.animeLive.state.status)", timeout=timeout)
+    return page.evaluate("() => window.animeLive.state.status")
+
+
+def scrub(page, selector: str, values) -> None:
+    """Move a range input the way a drag does: one input event per position (no release)."""
+    slider = page.locator(selector)
+    for v in values:
+        slider.fill(str(round(v, 4)))
+
+
+def served_face(page, selector: str, size: int) -> np.ndarray:
+    """The face an <img> shows, fetched as the browser got it and brought back to the model's size."""
+    from io import BytesIO
+
+    from PIL import Image
+
+    png = page.request.get(page.locator(selector).get_attribute("src")).body()
+    return np.asarray(Image.open(BytesIO(png)).convert("RGB").resize((size, size), Image.LANCZOS)).astype(int)
+
+
+def test_seed_convention_matches_numpy_in_the_browser(browser, app):
+    """live.js reproduces numpy's RandomState(seed).standard_normal: golden values from numpy itself."""
+    page = open_app(browser, app)
+    seeds = [0, 1, 42, 1234, 987654, 2**31, 2**32 - 1]
+    got = np.array(page.evaluate("(seeds) => seeds.map(s => Array.from(window.animeLive.seedToZ(s, 100)))", seeds))
+    np.testing.assert_array_equal(got.astype(np.float32), seeds_to_z(seeds, 100))
+    page.close()
+
+
+def test_browser_faces_match_the_server(browser, app, engine):
+    """The same inputs give the same pixels within 2 levels (wasm vs native float rounding): morph (both methods,
+    several t), directions, and truncation."""
+    page = open_app(browser, app)
+    assert ready(page) == "ready", page.evaluate("() => window.animeLive.state.error")
+    cases = [(42, 1234, 0.0, "slerp", 1.0), (42, 1234, 0.37, "slerp", 1.0), (7, 99, 0.5, "lerp", 0.7),
+             (3, 4000000000, 0.81, "slerp", 1.3), (5, 6, 1.0, "lerp", 1.0)]
+    for a, b, t, m, psi in cases:
+        rgb = np.array(page.evaluate("(args) => window.animeLive.faceFor('morph', args)", [a, b, t, m, psi]), np.uint8)
+        ref = engine.path(a, b, [t], m, psi)[0]
+        diff = np.abs(rgb.reshape(ref.shape).astype(int) - ref)
+        assert diff.max() <= 2, (a, b, t, m, psi, diff.max())
+    k = engine.num_directions
+    for seed, amounts, psi in ((42, [2.0] + [0.0] * (k - 1), 1.0), (11, [-1.5, 0.75] + [0.5] * (k - 2), 0.8)):
+        rgb = np.array(page.evaluate("(args) => window.animeLive.faceFor('edit', args)", [seed, amounts, psi]), np.uint8)
+        ref = engine.edit(seed, amounts, psi)
+        assert np.abs(rgb.reshape(ref.shape).astype(int) - ref).max() <= 2, (seed, amounts)
+    page.close()
+
+
+def test_scrubbing_morph_and_directions_makes_no_request(browser, app):
+    page = open_app(browser, app)
+    page.get_by_role("tab", name="Morph").click()
+    assert ready(page) == "ready"
+    page.wait_for_function(LOADED, arg=["#morph img", 1], timeout=30_000)
+    joins = []
+    page.on("request", lambda r: QUEUE.search(r.url) and joins.append(r.url))
+    before = page.evaluate("() => window.animeLive.state.frames")
+    scrub(page, "#t input[type=range]", [i / 30 for i in range(31)])
+    page.wait_for_function("(n) => window.animeLive.state.frames > n && !window.animeLive.state.busy", arg=before)
+    drawn = page.evaluate("() => window.animeLive.state.lastFaces.morph !== undefined")
+    page.get_by_role("tab", name="Directions").click()
+    scrub(page, "#dir1 input[type=range]", [x / 4 for x in range(-4, 5)])
+    page.wait_for_function("() => window.animeLive.state.lastFaces.edit !== undefined && !window.animeLive.state.busy")
+    page.wait_for_timeout(500)
+    assert drawn and joins == [], joins
+    # what is on screen is the live face: the canvas over #morph shows it
+    assert page.locator("#morph canvas.live-face").count() == 1
+    page.close()
+
+
+def test_without_the_runtime_the_controls_use_the_server(browser, app):
+    """The wasm file blocked (a 404): the runtime fails to load and the Morph slider still changes the face,
+    through the server as before."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.route("**/*.wasm", lambda route: route.fulfill(status=404, body="blocked by the test"))
+    page.goto(app, wait_until="load", timeout=60_000)
+    page.wait_for_function(LOADED, arg=["#gallery img", 16], timeout=60_000)
+    page.get_by_role("tab", name="Morph").click()
+    assert ready(page) == "failed"
+    page.wait_for_function(LOADED, arg=["#morph img", 1], timeout=30_000)
+    src = page.locator("#morph img").get_attribute("src")
+    joins = []
+    page.on("request", lambda r: QUEUE.search(r.url) and joins.append(r.url))
+    scrub(page, "#t input[type=range]", [0.9])
+    page.wait_for_function("(s) => document.querySelector('#morph img')?.src !== s", arg=src, timeout=30_000)
+    assert joins and page.locator("#morph canvas.live-face").count() == 0
+    page.close()
+
+
+def test_a_link_restores_the_page(browser, app, engine):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(app + "?a=5&b=9&t=0.25&method=lerp&trunc=0.7&tab=morph&count=8", wait_until="load", timeout=60_000)
+    page.wait_for_function(LOADED, arg=["#morph img", 1], timeout=60_000)
+    page.wait_for_function("() => document.querySelector('#seed_a input')?.value === '5'", timeout=30_000)
+    assert page.locator("#seed_b input").input_value() == "9"
+    assert float(page.locator("#t input[type=range]").input_value()) == 0.25
+    assert float(page.locator("#trunc input[type=range]").input_value()) == 0.7
+    assert page.get_by_role("tab", name="Morph").get_attribute("aria-selected") == "true"
+    assert page.locator("#method input:checked").get_attribute("value") == "lerp"
+    # the in-between face on screen is the server's face for exactly those values, not the default page's
+    shown = served_face(page, "#morph img", engine.info.image_size)
+    right = engine.path(5, 9, [0.25], "lerp", 0.7)[0].astype(int)
+    default = engine.path(42, 1234, [0.5], "slerp", 1.0)[0].astype(int)
+    assert np.abs(shown - right).mean() < 3 < np.abs(shown - default).mean()
+    page.close()
+
+
+def test_bad_link_values_are_clamped_or_ignored_with_a_note(browser, app):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(app + "?seed=abc&t=7&count=500&tab=nowhere&evil=%3Cscript%3E", wait_until="load", timeout=60_000)
+    page.wait_for_function(LOADED, arg=["#gallery img", 16], timeout=60_000)  # the page works: 16 faces of seed 42
+    page.wait_for_function("() => document.body.innerText.includes('This link')", timeout=30_000)
+    text = page.locator("body").inner_text()
+    assert "seed='abc' ignored" in text and "t=7 clamped to 1" in text and "count=500 clamped to 64" in text
+    assert "tab='nowhere' ignored" in text and "'evil' is not a setting here" in text
+    page.get_by_role("tab", name="Morph").click()
+    assert float(page.locator("#t input[type=range]").input_value()) == 1.0
+    page.close()
+
+
+def test_copy_link_gives_a_link_that_restores(browser, app):
+    page = open_app(browser, app)
+    page.get_by_role("tab", name="Morph").click()
+    page.locator("#seed_a input").fill("77")
+    page.locator("#seed_a input").press("Enter")
+    scrub(page, "#t input[type=range]", [0.6])
+    page.locator("#copy_link").click()
+    page.wait_for_function("() => document.querySelector('#link textarea, #link input')?.value?.includes('a=77')", timeout=30_000)
+    link = page.locator("#link textarea, #link input").first.input_value()
+    assert "t=0.6" in link and "tab=morph" in link and "seed=42" in link
+    page.close()
+    again = browser.new_page(viewport={"width": 1280, "height": 900})
+    again.goto(link, wait_until="load", timeout=60_000)
+    again.wait_for_function("() => document.querySelector('#seed_a input')?.value === '77'", timeout=60_000)
+    assert float(again.locator("#t input[type=range]").input_value()) == 0.6
+    again.close()
+
+
+def test_a_face_picked_at_truncation_stays_the_same_face_everywhere(browser, app, engine):
+    """Pick at truncation 0.6: Morph's A, Variations' first face and Directions' face are that face (same pixels as
+    the server's face for that seed at 0.6), not the face at truncation 1."""
+    page = open_app(browser, app)
+    scrub(page, "#trunc input[type=range]", [0.6])
+    page.locator("#generate").click()
+    page.wait_for_timeout(300)
+    page.wait_for_function(LOADED, arg=["#gallery img", 16], timeout=30_000)
+    page.locator("#gallery img").nth(2).click()  # seed 44 → A
+    page.wait_for_function("() => document.querySelector('#picked').innerText.includes('A = 44')", timeout=30_000)
+    page.get_by_role("tab", name="Morph").click()
+    page.wait_for_function(LOADED, arg=["#end_a img", 1], timeout=30_000)
+    shown = served_face(page, "#end_a img", engine.info.image_size)
+    at_06, at_1 = engine.faces([44], 0.6)[0].astype(int), engine.faces([44], 1.0)[0].astype(int)
+    assert np.abs(shown - at_06).mean() < np.abs(shown - at_1).mean()
+    page.get_by_role("tab", name="Variations").click()
+    assert page.locator("#v_seed input").input_value() == "44"
+    page.locator("#vary").click()
+    page.wait_for_function("() => document.querySelector('#variations').innerText.includes('44 #1')", timeout=30_000)
+    page.get_by_role("tab", name="Directions").click()
+    assert page.locator("#d_seed input").input_value() == "44"
+    page.close()
