@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from urllib.parse import quote
 
 import gradio as gr
 
@@ -23,7 +24,7 @@ LIVE_ENV = "ANIME_GAN_LIVE"  # "0" turns the browser path off (everything throug
 
 def file_url(path: Path) -> str:
     """The relative URL Gradio serves a static path at."""
-    return f"gradio_api/file={path.resolve().as_posix()}"
+    return f"gradio_api/file={quote(path.resolve().as_posix())}"
 
 
 def enabled() -> bool:

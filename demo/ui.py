@@ -152,8 +152,8 @@ def build(engine: Engine, colorizer: ColorizerEngine | None = None, queue_size: 
     limits += [DIRECTION_RANGE] * (NUM_DIRECTIONS - len(limits))
 
     with gr.Blocks(title="Anime Face Generator", delete_cache=(1800, 3600)) as demo:
-        gr.Markdown("# Anime Face Generator\nA DCGAN trained on 18k anime faces, running on your CPU through ONNX Runtime.",
-                    elem_id="title")
+        gr.Markdown("# Anime Face Generator\nA DCGAN trained on 18k anime faces, running through ONNX Runtime — Morph and "
+                    "Directions redraw in your browser — and a second GAN that colours gray faces.", elem_id="title")
         gr.Markdown(HOW_TO)
         with gr.Tabs(elem_id="tabs") as tabs:
             with gr.Tab("Generate", id="generate"):

@@ -2,8 +2,9 @@
 
     python scripts/readme_images.py [--model exported/generator.onnx] [--metrics runs/anime/metrics.csv]
 
-Writes docs/grid.png (seeds 0–63), docs/morph_strip.png and docs/morph.gif (seed 7 → 42, slerp) and,
-when the metrics file exists, docs/training_curve.png. All faces are generated; no training image is used.
+Writes docs/grid.png (seeds 0–63), docs/morph_strip.png and docs/morph.gif (seed 7 → 42, slerp), docs/colorize.png
+(generated faces: original | made gray | colourised by the shipped colouriser) and, when the metrics file exists,
+docs/training_curve.png. All faces are generated; no training image is used.
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from demo.colorizer import ColorizerEngine, to_gray  # noqa: E402
 from demo.engine import Engine  # noqa: E402
 from demo.generate import main as generate  # noqa: E402
 from demo.images import grid  # noqa: E402
@@ -26,6 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--model", default=str(ROOT / "exported" / "generator.onnx"))
     p.add_argument("--metrics", default=str(ROOT / "runs" / "anime" / "metrics.csv"))
     p.add_argument("--out", default=str(ROOT / "docs"))
+    p.add_argument("--colorizer", default=str(ROOT / "exported" / "colorizer.onnx"))
     p.add_argument("--pair", type=int, nargs=2, default=[7, 42], help="seeds of the morph")
     a = p.parse_args(argv)
     out = Path(a.out)
@@ -45,6 +48,12 @@ def main(argv: list[str] | None = None) -> int:
                 rows.append(eng.edit(seed, vec))
     if rows:
         grid(np.stack(rows), 15).save(out / "directions.png")
+    if Path(a.colorizer).exists():  # three rows: generated faces, made gray, coloured again from gray
+        faces = eng.faces(range(100, 110))
+        gray = np.stack([to_gray(f) for f in faces])
+        col = ColorizerEngine(a.colorizer).colorize_batch(gray)
+        big = np.concatenate([faces, gray, col]).repeat(2, axis=1).repeat(2, axis=2)
+        grid(big, len(faces)).save(out / "colorize.png")
     if Path(a.metrics).exists():
         from trainer.metrics import plot_losses
 

@@ -202,3 +202,18 @@ def test_a_face_picked_at_truncation_stays_the_same_face_everywhere(browser, app
     page.get_by_role("tab", name="Directions").click()
     assert page.locator("#d_seed input").input_value() == "44"
     page.close()
+
+
+# ---- links without a browser -------------------------------------------------------------------------------
+def test_link_values_are_parsed_clamped_and_named():
+    from demo.links import restore
+
+    values, notes = restore({"seed": "12", "count": "0", "trunc": "0.05", "a": "-3", "b": "1e20", "t": "nan",
+                             "method": "cubic", "d2": "9", "d1": "-1.5", "tab": "Directions", "x": "1"}, [4.0] * 8)
+    assert values == {"seed": 12, "count": 1, "trunc": 0.1, "a": 0, "b": 2**32 - 1, "d1": -1.5, "d2": 4.0,
+                      "tab": "directions_tab"}
+    joined = "; ".join(notes)
+    for expected in ("count=0 clamped to 1", "trunc=0.05 clamped to 0.1", "a=-3 clamped to 0", "t='nan' ignored",
+                     "method='cubic' ignored", "d2=9 clamped to 4", "'x' is not a setting here"):
+        assert expected in joined, (expected, joined)
+    assert restore({"seed": "7" * 100}, [])[0] == {}  # too long: ignored unread

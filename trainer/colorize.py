@@ -26,7 +26,7 @@ from trainer import lab, loop
 from trainer.config import ConfigError, RunConfig, option, check_run, parse_config
 from trainer.distributed import Dist
 from trainer.ema import EMA
-from trainer.loop import StopFlag, Task, native_bf16, plain, set_lr
+from trainer.loop import StopFlag, Task, native_bf16
 from trainer.losses import d_loss, g_loss
 from trainer.metrics import colourfulness
 from trainer.unet import PatchDiscriminator, UNet
@@ -68,8 +68,10 @@ class ColorizerConfig(RunConfig):
         "faces held aside (the last N, at most a fifth of the data): never trained on; samples and scores"))
 
 
+# What may change on --resume: besides limits and logging, the rates and the loss weights, so that a run can be
+# fine-tuned (e.g. a lower --l1-weight once the colours are right on average, for bolder ones).
 RESUMABLE = {"data", "epochs", "max_minutes", "threads", "log_every", "checkpoint_every", "snapshot_every",
-             "lr_g", "lr_d"}
+             "lr_g", "lr_d", "l1_weight", "gan_weight"}
 
 
 def config_from_args(argv: list[str] | None = None) -> tuple[ColorizerConfig, bool]:
@@ -197,26 +199,8 @@ class ColorizerTrainer(Task):
         return {"val_l1": F.l1_loss(ab_pred, ab_true).item(), "val_colourfulness": colourfulness(col),
                 "real_colourfulness": colourfulness(real)}
 
-    # ---- checkpoints ----------------------------------------------------
     def model_state(self) -> dict:
-        return {
-            "generator": plain(self.G.state_dict()),
-            "discriminator": plain(self.D.state_dict()),
-            "ema": self.ema.net.state_dict() if self.ema is not None else None,
-            "opt_g": self.opt_g.state_dict(),
-            "opt_d": self.opt_d.state_dict(),
-            "num_held_out": len(self.held),
-        }
-
-    def load_model_state(self, state: dict) -> None:
-        self.G.load_state_dict(state["generator"])
-        self.D.load_state_dict(state["discriminator"])
-        if self.ema is not None and state.get("ema") is not None:
-            self.ema.net.load_state_dict(state["ema"])
-        self.opt_g.load_state_dict(state["opt_g"])
-        self.opt_d.load_state_dict(state["opt_d"])
-        set_lr(self.opt_g, self.cfg.lr_g)  # the saved state carries the old rate; the config's wins
-        set_lr(self.opt_d, self.cfg.lr_d)
+        return {**super().model_state(), "num_held_out": len(self.held)}
 
 
 def run(cfg: ColorizerConfig, resume: bool = False, stop: StopFlag | None = None,

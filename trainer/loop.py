@@ -49,7 +49,8 @@ def plain(sd: dict) -> dict:
 
 class Task:
     """What the loop needs of a model. Subclasses set KIND (recorded in checkpoints, so the exporter and
-    --resume know what they hold) and implement train_step, model_state, load_model_state and save_samples."""
+    --resume know what they hold), build G, D, their optimisers opt_g, opt_d and an EMA of G (or None), and
+    implement train_step, inference_net and save_samples."""
 
     KIND = ""
     EPOCH_METRICS: tuple[str, ...] = ()  # the columns epoch_metrics() fills (empty in the rows between epochs)
@@ -95,12 +96,29 @@ class Task:
     def train_step(self, batch: torch.Tensor) -> dict[str, float]:
         raise NotImplementedError
 
-    def model_state(self) -> dict:
-        """Networks and optimisers (must include "generator": what gets exported)."""
+    def inference_net(self) -> torch.nn.Module:
+        """The network to sample and export: the EMA copy where there is one."""
         raise NotImplementedError
 
+    def model_state(self) -> dict:
+        """Networks and optimisers; "generator" and "ema" are what the exporter reads."""
+        return {
+            "generator": plain(self.G.state_dict()),
+            "discriminator": plain(self.D.state_dict()),
+            "ema": plain(self.inference_net().state_dict()) if self.ema is not None else None,
+            "opt_g": self.opt_g.state_dict(),
+            "opt_d": self.opt_d.state_dict(),
+        }
+
     def load_model_state(self, state: dict) -> None:
-        raise NotImplementedError
+        self.G.load_state_dict(state["generator"])
+        self.D.load_state_dict(state["discriminator"])
+        if self.ema is not None and state.get("ema") is not None:
+            self.ema.net.load_state_dict(state["ema"])
+        self.opt_g.load_state_dict(state["opt_g"])
+        self.opt_d.load_state_dict(state["opt_d"])
+        set_lr(self.opt_g, self.cfg.lr_g)  # the saved state carries the old rate; the config's wins
+        set_lr(self.opt_d, self.cfg.lr_d)
 
     def save_samples(self, path: Path) -> None:
         raise NotImplementedError

@@ -24,7 +24,7 @@ from trainer.config import Config, check_config, config_from_args
 from trainer.data import to_float
 from trainer.distributed import Dist
 from trainer.ema import EMA
-from trainer.loop import Diverged, StopFlag, Task, native_bf16, plain, set_lr  # noqa: F401 (Diverged, StopFlag: API)
+from trainer.loop import Diverged, StopFlag, Task, native_bf16, set_lr  # noqa: F401 (Diverged, StopFlag: API)
 from trainer.losses import d_loss, g_loss, gradient_penalty
 from trainer.model import Discriminator, Generator, init_weights
 
@@ -140,7 +140,7 @@ class Trainer(Task):
         return {"r1": r1.item(), "r2": r2.item()}
 
     # ---- what gets exported / sampled -----------------------------------
-    def inference_generator(self) -> Generator:
+    def inference_net(self) -> Generator:
         """The generator to sample from: the EMA one (BN recalibrated) if kept, else G in eval mode."""
         if self.ema is not None:
             if self._ema_calibrated_at != self.step:  # samples and checkpoint of one epoch share the work
@@ -152,32 +152,14 @@ class Trainer(Task):
 
     @torch.no_grad()
     def save_samples(self, path: Path) -> None:
-        g = self.inference_generator()
+        g = self.inference_net()
         z = torch.from_numpy(seeds_to_z(SAMPLE_SEEDS, self.cfg.nz)).to(self.dist.device)
         path.parent.mkdir(parents=True, exist_ok=True)
         save_image(g(z), path, nrow=8, normalize=True, value_range=PIXEL_RANGE, padding=1)
 
-    # ---- checkpoints ----------------------------------------------------
-    def model_state(self) -> dict:
-        return {
-            "generator": plain(self.G.state_dict()),
-            "discriminator": plain(self.D.state_dict()),
-            # BN stats recalibrated, so the checkpoint's EMA is ready to export
-            "ema": plain(self.inference_generator().state_dict()) if self.ema is not None else None,
-            "opt_g": self.opt_g.state_dict(),
-            "opt_d": self.opt_d.state_dict(),
-        }
-
     def load_model_state(self, state: dict) -> None:
-        self.G.load_state_dict(state["generator"])
-        self.D.load_state_dict(state["discriminator"])
-        if self.ema is not None and state.get("ema") is not None:
-            self.ema.net.load_state_dict(state["ema"])
-            self._ema_calibrated_at = None
-        self.opt_g.load_state_dict(state["opt_g"])
-        self.opt_d.load_state_dict(state["opt_d"])
-        set_lr(self.opt_g, self.cfg.lr_g)  # the saved state carries the old rate; the config's wins
-        set_lr(self.opt_d, self.cfg.lr_d)
+        super().load_model_state(state)
+        self._ema_calibrated_at = None  # the loaded EMA's BN statistics are recalibrated before use
 
 
 def run(cfg: Config, resume: bool = False, stop: StopFlag | None = None, dist: Dist | None = None) -> Trainer:

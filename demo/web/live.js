@@ -273,19 +273,4 @@ export async function faceFor(kind, args) {  // for tests and the benchmark: a f
   return Array.from(face.rgb);
 }
 
-// ---- shareable links --------------------------------------------------------------------------------------------
-export function link(values) {
-  const q = new URLSearchParams();
-  for (const [k, v] of Object.entries(values)) {
-    if (v !== null && v !== undefined && v !== "" && !(k.startsWith("d") && /^d\d$/.test(k) && Number(v) === 0)) q.set(k, v);
-  }
-  const selected = document.querySelector("#tabs button[role='tab'][aria-selected='true']");
-  const tab = selected ? selected.textContent.trim().toLowerCase() : "";
-  if (tab && tab !== "generate") q.set("tab", tab);
-  const href = location.origin + location.pathname + "?" + q.toString();
-  history.replaceState(null, "", href);
-  if (navigator.clipboard && window.isSecureContext) navigator.clipboard.writeText(href).catch(() => {});
-  return href;
-}
-
-window.animeLive = { state, load, morph, directions, truncation, link, faceFor, seedToZ, morphZ, editZ };
+window.animeLive = { state, load, morph, directions, truncation, faceFor, seedToZ, morphZ, editZ };
