@@ -8,6 +8,7 @@ compute at once across all endpoints, and `queue_size` more wait; past that a re
 from __future__ import annotations
 
 import atexit
+import html
 import os
 from typing import Any
 
@@ -50,11 +51,12 @@ CSS = """
 /* phones: 4 faces a row, so faces and captions stay readable; tabs narrow enough that all four stay in view */
 @media (max-width: 640px) {
   #gallery, #path, #variations {--cols: 4 !important}
-  .tab-container button {padding-left: 7px !important; padding-right: 7px !important}
+  .tab-container button {padding-left: 3px !important; padding-right: 3px !important; font-size: 13px !important}
   #ends .bigface {height: 120px !important}
   /* the edited face stays in view: its sliders scroll in their own box below it */
   #edit {height: 280px !important}
   #dir_sliders {max-height: calc(100vh - 420px); overflow-y: auto; flex-wrap: nowrap}
+  #picture, #gray, #colorized {height: 240px !important}
 }
 """
 ON_SPACES = bool(os.environ.get("SPACE_ID"))  # Gradio's Share button only works on a Hugging Face Space
@@ -340,7 +342,8 @@ def build(engine: Engine, colorizer: ColorizerEngine | None = None, queue_size: 
             """A link's query string (demo.links) → the controls; unusable values are named in a notice."""
             values, notes = links.restore(dict(request.query_params) if request else {}, limits)
             if notes:
-                gr.Warning("This link: " + "; ".join(notes), duration=MESSAGE_SECONDS * 2)
+                # escaped: Gradio renders a notice's text as (sanitised) HTML, and a link's keys are anyone's text
+                gr.Warning(html.escape("This link: " + "; ".join(notes)), duration=MESSAGE_SECONDS * 2)
             return ([values[k] if k in values else gr.skip() for k in keys]
                     + [gr.Tabs(selected=values["tab"]) if "tab" in values else gr.skip()])
 

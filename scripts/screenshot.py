@@ -3,7 +3,8 @@
     python scripts/screenshot.py [--model exported/generator.onnx] [--out artifacts/ui]
 
 Starts app.py on a free port, generates, picks two faces, renders a morph, opens Variations and
-Directions, and saves one PNG per step — the way to look at the UI as a user sees it.
+Directions, sends the edited face to Colourise, and saves one PNG per step — the way to look at the UI as a user
+sees it.
 """
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, 
 def journey(page, url: str, out: Path, name: str) -> None:
     """A first visit: generate, pick A and B, morph and render, vary, edit; one full-page PNG per step."""
     shot = lambda step: page.screenshot(path=str(out / f"{name}_{step}.png"), full_page=True)  # noqa: E731
-    page.goto(url, wait_until="networkidle")
+    page.goto(url, wait_until="load")
     page.wait_for_function("() => document.querySelectorAll('#gallery img').length >= 16", timeout=30_000)
     page.wait_for_timeout(800)
     shot("1_generate")
@@ -54,6 +55,11 @@ def journey(page, url: str, out: Path, name: str) -> None:
     page.get_by_role("tab", name="Directions").click()
     page.wait_for_timeout(1500)
     shot("6_directions")
+    page.locator("#d_send").click()
+    page.wait_for_function("() => [...document.querySelectorAll('#colorized img')].some(i => i.complete && i.naturalWidth)",
+                           timeout=60_000)
+    page.wait_for_timeout(800)
+    shot("7_colourise")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -123,7 +123,7 @@ def test_picks_are_visible(browser, page_url):
 
 
 def test_phone_gallery_is_readable(browser, page_url):
-    """At 390 px the gallery shows at most 4 faces a row and no caption is cut; all four tabs are in view."""
+    """At 390 px the gallery shows at most 4 faces a row and no caption is cut; all five tabs are in view."""
     page = open_app(browser, page_url, phone=True)
     pick_two(page)
     cols = page.evaluate("() => getComputedStyle(document.querySelector('#gallery .grid-container'))"
@@ -132,7 +132,7 @@ def test_phone_gallery_is_readable(browser, page_url):
     cut = page.evaluate("() => [...document.querySelectorAll('#gallery .caption-label, #gallery figcaption, "
                         "#gallery .caption')].filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.textContent)")
     assert not cut, cut
-    for tab in ("Generate", "Morph", "Variations", "Directions"):
+    for tab in ("Generate", "Morph", "Variations", "Directions", "Colourise"):
         assert page.get_by_role("tab", name=tab).is_visible(), tab
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "ui_phone_picked.png"), full_page=True)

@@ -151,12 +151,14 @@ def test_a_link_restores_the_page(browser, app, engine):
 
 def test_bad_link_values_are_clamped_or_ignored_with_a_note(browser, app):
     page = browser.new_page(viewport={"width": 1280, "height": 900})
-    page.goto(app + "?seed=abc&t=7&count=500&tab=nowhere&evil=%3Cscript%3E", wait_until="load", timeout=60_000)
+    evil = "%3Cimg%20src%3Dx%20onerror%3Dwindow.pwned%3D1%3E"  # <img src=x onerror=window.pwned=1>
+    page.goto(app + f"?seed=abc&t=7&count=500&tab=nowhere&{evil}=1", wait_until="load", timeout=60_000)
     page.wait_for_function(LOADED, arg=["#gallery img", 16], timeout=60_000)  # the page works: 16 faces of seed 42
     page.wait_for_function("() => document.body.innerText.includes('This link')", timeout=30_000)
     text = page.locator("body").inner_text()
     assert "seed='abc' ignored" in text and "t=7 clamped to 1" in text and "count=500 clamped to 64" in text
-    assert "tab='nowhere' ignored" in text and "'evil' is not a setting here" in text
+    assert "tab='nowhere' ignored" in text and "'<img src=x onerror=w' is not a setting here" in text
+    assert page.evaluate("() => window.pwned") is None  # shown as text, never as markup
     page.get_by_role("tab", name="Morph").click()
     assert float(page.locator("#t input[type=range]").input_value()) == 1.0
     page.close()
