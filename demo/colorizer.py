@@ -6,7 +6,6 @@ clear messages), the gray version people see beside the result, and running the 
 """
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import os
@@ -18,7 +17,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from demo.engine import ModelError, make_session, pick_providers, thread_count
+from demo.engine import ModelError, check_sha256, make_session, pick_providers, thread_count
 from demo.images import to_rgb
 
 # The contract shared with trainer.export (one place, recorded in the metadata)
@@ -140,9 +139,7 @@ class ColorizerEngine:
             raise ModelError(f"{meta_path}: missing or unreadable colouriser metadata ({type(e).__name__})") from None
         if not isinstance(meta, dict) or meta.get("format") != FORMAT:
             raise ModelError(f"{meta_path}: not colouriser metadata (format {FORMAT!r} expected)")
-        want = meta.get("sha256")
-        if want and hashlib.sha256(path.read_bytes()).hexdigest() != want:
-            raise ModelError(f"{path}: file does not match the sha256 in {meta_path.name} (corrupt or replaced; re-export it)")
+        check_sha256(path, meta)
         return meta
 
     def colorize_batch(self, rgb: np.ndarray) -> np.ndarray:

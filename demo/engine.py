@@ -81,6 +81,14 @@ def model_path(cli_value: str | None = None) -> Path:
     return Path(cli_value or os.environ.get(MODEL_ENV) or DEFAULT_MODEL).expanduser()
 
 
+def check_sha256(path: Path, meta: dict) -> None:
+    """A model file must match the sha256 its export recorded beside it (a truncated or swapped file fails here)."""
+    want = meta.get("sha256")
+    if want and hashlib.sha256(path.read_bytes()).hexdigest() != want:
+        raise ModelError(f"{path}: file does not match the sha256 in {path.with_suffix('.json').name} "
+                         f"(corrupt or replaced; re-export it)")
+
+
 def pick_providers(available: Sequence[str]) -> list[str]:
     """CUDA first when this onnxruntime build has it; CPU always as the fallback."""
     return (["CUDAExecutionProvider"] if "CUDAExecutionProvider" in available else []) + ["CPUExecutionProvider"]
@@ -149,9 +157,7 @@ class Engine:
             nz, size = int(meta["nz"]), int(meta["image_size"])
         except (ValueError, KeyError, TypeError) as e:
             raise ModelError(f"{meta_path}: unreadable model metadata ({type(e).__name__}: {e})") from None
-        want = meta.get("sha256")
-        if want and hashlib.sha256(path.read_bytes()).hexdigest() != want:
-            raise ModelError(f"{path}: file does not match the sha256 in {meta_path.name} (corrupt or replaced; re-export it)")
+        check_sha256(path, meta)
         directions = None
         dfile = (meta.get("directions") or {}).get("file")
         if dfile and (path.parent / dfile).is_file():

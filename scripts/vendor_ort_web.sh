@@ -2,7 +2,8 @@
 # Re-vendor onnxruntime-web's WebAssembly build into demo/web/ort/ (the app serves it itself: never a CDN).
 #   bash scripts/vendor_ort_web.sh 1.30.0
 # Only what the wasm backend needs: the ES-module bundle (API + Emscripten glue), the glue as a separate module
-# (its worker proxy imports it), the SIMD wasm binary, and the MIT licence. Needs npm (registry access) once.
+# (its worker proxy imports it), the SIMD wasm binary gzipped (14.2 MB → 3.7 MB in git; demo/live.py unpacks it once
+# into a cache folder), and the MIT licence. Needs npm (registry access) once.
 set -euo pipefail
 VERSION="${1:?usage: $0 VERSION (e.g. 1.30.0)}"
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -11,9 +12,10 @@ TMP="$(mktemp -d)"
 trap 'rm -rf "$TMP"' EXIT
 (cd "$TMP" && npm pack --silent "onnxruntime-web@$VERSION" >/dev/null && tar xzf onnxruntime-web-*.tgz)
 rm -rf "$DEST" && mkdir -p "$DEST"
-for f in ort.wasm.bundle.min.mjs ort-wasm-simd-threaded.mjs ort-wasm-simd-threaded.wasm; do
+for f in ort.wasm.bundle.min.mjs ort-wasm-simd-threaded.mjs; do
   cp "$TMP/package/dist/$f" "$DEST/$f"
 done
+gzip -9 -n -c "$TMP/package/dist/ort-wasm-simd-threaded.wasm" > "$DEST/ort-wasm-simd-threaded.wasm.gz"
 LICENSE_TEXT="$(node -e 'console.log(require(process.argv[1]).license)' "$TMP/package/package.json" 2>/dev/null || echo MIT)"
 [ "$LICENSE_TEXT" = "MIT" ] || { echo "onnxruntime-web $VERSION is not MIT-licensed ($LICENSE_TEXT): check before vendoring" >&2; exit 1; }
 cat > "$DEST/LICENSE" <<'LIC'
@@ -41,6 +43,7 @@ SOFTWARE.
 LIC
 {
   echo "onnxruntime-web $VERSION (npm), vendored by scripts/vendor_ort_web.sh"
-  (cd "$DEST" && sha256sum ort.wasm.bundle.min.mjs ort-wasm-simd-threaded.mjs ort-wasm-simd-threaded.wasm)
+  (cd "$DEST" && sha256sum ort.wasm.bundle.min.mjs ort-wasm-simd-threaded.mjs)
+  (cd "$TMP/package/dist" && sha256sum ort-wasm-simd-threaded.wasm)
 } > "$DEST/VERSION"
 du -b "$DEST"/* | sort -n

@@ -219,3 +219,21 @@ def test_link_values_are_parsed_clamped_and_named():
                      "method='cubic' ignored", "d2=9 clamped to 4", "'x' is not a setting here"):
         assert expected in joined, (expected, joined)
     assert restore({"seed": "7" * 100}, [])[0] == {}  # too long: ignored unread
+
+
+def test_runtime_is_unpacked_once_into_a_cache(tmp_path, monkeypatch):
+    """The wasm lives gzipped in git; the served copy is the unpacked binary, made once per machine."""
+    from demo import live
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    live.runtime_dir.cache_clear()
+    try:
+        first = live.runtime_dir()
+        wasm = first / "ort-wasm-simd-threaded.wasm"
+        assert first.is_relative_to(tmp_path) and wasm.read_bytes()[:4] == b"\0asm" and wasm.stat().st_size > 10e6
+        stamp = wasm.stat().st_mtime_ns
+        live.runtime_dir.cache_clear()
+        assert live.runtime_dir() == first and wasm.stat().st_mtime_ns == stamp  # not unpacked again
+        assert {p.name for p in first.iterdir()} == {*live.RUNTIME_FILES, "ort-wasm-simd-threaded.wasm"}
+    finally:
+        live.runtime_dir.cache_clear()
