@@ -254,3 +254,20 @@ def test_ema_half_life_ramps_up(image_dir):
     before = p_ema.detach().clone()
     tr.ema.update(tr.G, tr.step, tr.global_batch)
     assert torch.allclose(p_ema, before + 0.75 * (p_g - before), atol=1e-6)
+
+
+def test_generator_step_leaves_discriminator_gradients_alone(image_dir):
+    """G's update must not compute (or add to) D's weight gradients: they would be thrown away (≈10% of a step)."""
+    from trainer.config import Config
+    from trainer.data import load_images
+    from trainer.train import Trainer
+
+    tr = Trainer(Config(data=str(image_dir), image_size=32, ngf=8, ndf=8, batch_size=16, diffaug=""),
+                 load_images(image_dir, 32))
+    seen = {}
+    d_step, g_step = tr.opt_d.step, tr.opt_g.step
+    tr.opt_d.step = lambda *a, **k: (seen.__setitem__("d", [p.grad.clone() for p in tr.D.parameters()]), d_step(*a, **k))[1]
+    tr.opt_g.step = lambda *a, **k: (seen.__setitem__("g", [p.grad.clone() for p in tr.D.parameters()]), g_step(*a, **k))[1]
+    tr.train_step(tr.batch())
+    assert all(torch.equal(a, b) for a, b in zip(seen["d"], seen["g"]))  # D's grads untouched by G's backward
+    assert all(p.requires_grad for p in tr.D.parameters())  # D trains again next step
