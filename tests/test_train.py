@@ -257,7 +257,7 @@ def test_ema_half_life_ramps_up(image_dir):
 
 
 def test_generator_step_leaves_discriminator_gradients_alone(image_dir):
-    """G's update must not compute (or add to) D's weight gradients: they would be thrown away (≈10% of a step)."""
+    """G's update must not compute (or add to) D's weight gradients: they would be thrown away."""
     from trainer.config import Config
     from trainer.data import load_images
     from trainer.train import Trainer
