@@ -271,3 +271,17 @@ def test_generator_step_leaves_discriminator_gradients_alone(image_dir):
     tr.train_step(tr.batch())
     assert all(torch.equal(a, b) for a, b in zip(seen["d"], seen["g"]))  # D's grads untouched by G's backward
     assert all(p.requires_grad for p in tr.D.parameters())  # D trains again next step
+
+
+def test_diverged_generator_step_leaves_discriminator_trainable(image_dir, monkeypatch):
+    """The NaN guard stops a step midway: D must not be left frozen for whoever catches Diverged."""
+    import trainer.train as train
+    from trainer.config import Config
+    from trainer.data import load_images
+
+    tr = train.Trainer(Config(data=str(image_dir), image_size=32, ngf=8, ndf=8, batch_size=16, diffaug=""),
+                       load_images(image_dir, 32))
+    monkeypatch.setattr(train, "g_loss", lambda *a: torch.tensor(float("nan")))
+    with pytest.raises(train.Diverged, match="generator"):
+        tr.train_step(tr.batch())
+    assert all(p.requires_grad for p in tr.D.parameters())

@@ -113,10 +113,10 @@ class Trainer(Task):
         # rpgan pairs each fake with a real: the real logits from D's step above stand in (only fakes carry G's gradient).
         self.D.requires_grad_(False)  # only G's gradients are wanted: skips D's weight gradients (≈8% of a step, measured)
         loss_g = g_loss(cfg.loss, self.D_logits(fake, self.D), d_real.detach())
+        self.D.requires_grad_(True)  # the graph above is already built without D's weights; the NaN guard may stop here
         self.check("generator", loss_g)
         self.opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
-        self.D.requires_grad_(True)
         self.opt_g.step()
         self.step += 1
         if self.ema is not None:
