@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFont
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -29,9 +29,9 @@ def side_by_side(old: Image.Image, new: Image.Image, labels: tuple[str, str], ga
     out = Image.new("RGB", (w, h), "white")
     out.paste(old, (0, band))
     out.paste(new, (old.width + gap, band))
-    draw = ImageDraw.Draw(out)
-    draw.text((4, 4), labels[0], fill="black")
-    draw.text((old.width + gap + 4, 4), labels[1], fill="black")
+    draw, font = ImageDraw.Draw(out), ImageFont.load_default(size=14)
+    draw.text((4, 3), labels[0], fill="black", font=font)
+    draw.text((old.width + gap + 4, 3), labels[1], fill="black", font=font)
     return out
 
 

@@ -55,3 +55,25 @@ def test_bad_input_is_one_line(exported_model, tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["--model", str(exported_model), "--seeds", "1"])  # nowhere to write
     assert "say where to write" in capsys.readouterr().err
+
+
+def test_before_after_sheet_puts_each_model_on_its_side(exported_model, engine, tmp_path):
+    """scripts/before_after.py: old model's faces left, new model's right, the same seeds, captions above."""
+    from scripts.before_after import main as before_after
+
+    other = tmp_path / "other.onnx"  # a second file holding the same model: both halves must show its faces
+    other.write_bytes(exported_model.read_bytes())
+    for suffix in (".json", ".directions.npy"):
+        src = exported_model.with_name(exported_model.stem + suffix)
+        if src.exists():
+            other.with_name("other" + suffix).write_bytes(src.read_bytes())
+    out = tmp_path / "ba.png"
+    assert before_after(["--old", str(exported_model), "--new", str(other), "--seeds", "0-3", "--columns", "2",
+                         "--scale", "1", "--out", str(out)]) == 0
+    sheet = np.asarray(Image.open(out).convert("RGB"))
+    side = 2 * 32 + 2  # 2×2 faces of 32 px, 2 px gap
+    assert sheet.shape == (22 + side, side + 16 + side, 3)
+    want = engine.faces([0])[0]
+    assert np.array_equal(sheet[22:22 + 32, :32], want)                       # seed 0, old model, top left
+    assert np.array_equal(sheet[22:22 + 32, side + 16:side + 16 + 32], want)  # seed 0, new model, top left of its half
+    assert (sheet[:22] < 128).any()  # a caption is drawn
