@@ -10,17 +10,15 @@ from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 from pathlib import Path
 
-import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from demo.engine import Engine  # noqa: E402
-from demo.generate import parse_seeds  # noqa: E402
-from demo.images import grid  # noqa: E402
+from demo.generate import main as generate  # noqa: E402
 
 
 def side_by_side(old: Image.Image, new: Image.Image, labels: tuple[str, str], gap: int = 16, band: int = 22) -> Image.Image:
@@ -41,16 +39,19 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--new", required=True, help="the new generator (.onnx)")
     p.add_argument("--seeds", default="0-31")
     p.add_argument("--columns", type=int, default=4)
-    p.add_argument("--scale", type=int, default=2, help="pixel repeat, so 64-px faces are judged at a visible size")
+    p.add_argument("--scale", type=int, default=2, choices=[1, 2, 4],
+                   help="enlarge the sheets, so 64-px faces are judged at a visible size")
     p.add_argument("--labels", nargs=2, default=["before", "after"])
     p.add_argument("--out", default="before_after.png")
     a = p.parse_args(argv)
-    seeds = parse_seeds(a.seeds)
     sheets = []
-    for path in (a.old, a.new):
-        faces = Engine(path).faces(seeds)
-        faces = faces.repeat(a.scale, axis=1).repeat(a.scale, axis=2) if a.scale > 1 else faces
-        sheets.append(grid(np.ascontiguousarray(faces), a.columns))
+    with tempfile.TemporaryDirectory() as tmp:  # each sheet is demo.generate's grid, as a user would make it
+        for i, model in enumerate((a.old, a.new)):
+            path = Path(tmp) / f"{i}.png"
+            if generate(["--model", model, "--seeds", a.seeds, "--columns", str(a.columns), "--scale", str(a.scale),
+                         "--grid", str(path)]):
+                return 2  # generate printed the error
+            sheets.append(Image.open(path).convert("RGB"))
     side_by_side(*sheets, labels=tuple(a.labels)).save(a.out)
     print(a.out)
     return 0

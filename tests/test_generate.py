@@ -60,13 +60,9 @@ def test_bad_input_is_one_line(exported_model, tmp_path, capsys):
 def test_before_after_sheet_puts_each_model_on_its_side(exported_model, engine, tmp_path):
     """scripts/before_after.py: old model's faces left, new model's right, the same seeds, captions above."""
     from scripts.before_after import main as before_after
+    from tests.test_app import model_copy
 
-    other = tmp_path / "other.onnx"  # a second file holding the same model: both halves must show its faces
-    other.write_bytes(exported_model.read_bytes())
-    for suffix in (".json", ".directions.npy"):
-        src = exported_model.with_name(exported_model.stem + suffix)
-        if src.exists():
-            other.with_name("other" + suffix).write_bytes(src.read_bytes())
+    other = model_copy(exported_model, tmp_path / "other")  # the same model in another file: both halves show its faces
     out = tmp_path / "ba.png"
     assert before_after(["--old", str(exported_model), "--new", str(other), "--seeds", "0-3", "--columns", "2",
                          "--scale", "1", "--out", str(out)]) == 0

@@ -256,14 +256,19 @@ def test_ema_half_life_ramps_up(image_dir):
     assert torch.allclose(p_ema, before + 0.75 * (p_g - before), atol=1e-6)
 
 
-def test_generator_step_leaves_discriminator_gradients_alone(image_dir):
-    """G's update must not compute (or add to) D's weight gradients: they would be thrown away."""
+def tiny_trainer(image_dir):
+    """A DCGAN Trainer on the tiny images, 32 px, widths 8, no augmentation (one step takes milliseconds)."""
     from trainer.config import Config
     from trainer.data import load_images
     from trainer.train import Trainer
 
-    tr = Trainer(Config(data=str(image_dir), image_size=32, ngf=8, ndf=8, batch_size=16, diffaug=""),
-                 load_images(image_dir, 32))
+    return Trainer(Config(data=str(image_dir), image_size=32, ngf=8, ndf=8, batch_size=16, diffaug=""),
+                   load_images(image_dir, 32))
+
+
+def test_generator_step_leaves_discriminator_gradients_alone(image_dir):
+    """G's update must not compute (or add to) D's weight gradients: they would be thrown away."""
+    tr = tiny_trainer(image_dir)
     seen = {}
     d_step, g_step = tr.opt_d.step, tr.opt_g.step
     tr.opt_d.step = lambda *a, **k: (seen.__setitem__("d", [p.grad.clone() for p in tr.D.parameters()]), d_step(*a, **k))[1]
@@ -276,11 +281,8 @@ def test_generator_step_leaves_discriminator_gradients_alone(image_dir):
 def test_diverged_generator_step_leaves_discriminator_trainable(image_dir, monkeypatch):
     """The NaN guard stops a step midway: D must not be left frozen for whoever catches Diverged."""
     import trainer.train as train
-    from trainer.config import Config
-    from trainer.data import load_images
 
-    tr = train.Trainer(Config(data=str(image_dir), image_size=32, ngf=8, ndf=8, batch_size=16, diffaug=""),
-                       load_images(image_dir, 32))
+    tr = tiny_trainer(image_dir)
     monkeypatch.setattr(train, "g_loss", lambda *a: torch.tensor(float("nan")))
     with pytest.raises(train.Diverged, match="generator"):
         tr.train_step(tr.batch())
