@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -106,3 +108,19 @@ def exported_model(trained_run, tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("exported") / "generator.onnx"
     export(trained_run, path)
     return path
+
+
+def model_copy(exported_model, folder: Path, **meta_changes) -> Path:
+    """The test model in another folder, its metadata changed (a value of None removes the key)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for f in exported_model.parent.glob(exported_model.stem + ".*"):
+        shutil.copy(f, folder / f.name)
+    meta_path = folder / exported_model.with_suffix(".json").name
+    meta = json.loads(meta_path.read_text())
+    for key, value in meta_changes.items():
+        if value is None:
+            meta.pop(key, None)
+        else:
+            meta[key] = value
+    meta_path.write_text(json.dumps(meta))
+    return folder / exported_model.name

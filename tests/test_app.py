@@ -10,7 +10,7 @@ from PIL import Image
 
 from demo.files import SCALE
 from scripts.app_process import call_url as raw_call
-from tests.conftest import launched, serving
+from tests.conftest import launched, model_copy, serving
 
 
 @pytest.fixture(scope="module")
@@ -336,24 +336,6 @@ def test_model_work_is_limited_across_endpoints(exported_model):
     finally:
         gate.set()
         demo.close()
-
-
-def model_copy(exported_model, folder: Path, **meta_changes) -> Path:
-    """The test model in another folder, its metadata changed (a value of None removes the key)."""
-    import shutil
-
-    folder.mkdir(parents=True, exist_ok=True)
-    for f in exported_model.parent.glob(exported_model.stem + ".*"):
-        shutil.copy(f, folder / f.name)
-    meta_path = folder / exported_model.with_suffix(".json").name
-    meta = json.loads(meta_path.read_text())
-    for key, value in meta_changes.items():
-        if value is None:
-            meta.pop(key, None)
-        else:
-            meta[key] = value
-    meta_path.write_text(json.dumps(meta))
-    return folder / exported_model.name
 
 
 def test_directions_api_is_the_same_for_every_model(exported_model, tmp_path):

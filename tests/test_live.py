@@ -19,7 +19,7 @@ def model(exported_model, tmp_path_factory):
     """The test model with every direction offered (the tiny model's own may all be below the usefulness bar)."""
     import json
 
-    from tests.test_app import model_copy
+    from tests.conftest import model_copy
 
     meta = json.loads(exported_model.with_suffix(".json").read_text())
     return model_copy(exported_model, tmp_path_factory.mktemp("live_model"),

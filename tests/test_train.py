@@ -287,3 +287,21 @@ def test_diverged_generator_step_leaves_discriminator_trainable(image_dir, monke
     with pytest.raises(train.Diverged, match="generator"):
         tr.train_step(tr.batch())
     assert all(p.requires_grad for p in tr.D.parameters())
+
+
+def test_flip_mirrors_about_half_of_each_batch(image_dir):
+    """--flip: the same batch as without it, each face either as stored or exactly mirrored, both kinds present."""
+    from dataclasses import replace
+
+    plain = tiny_trainer(image_dir)
+    flipped = tiny_trainer(image_dir)
+    flipped.cfg = replace(flipped.cfg, flip=True)
+    torch.manual_seed(0)
+    a = plain.batch_images()
+    torch.manual_seed(0)
+    b = flipped.batch_images()
+    same = (a == b).flatten(1).all(1)
+    mirrored = (a.flip(-1) == b).flatten(1).all(1)
+    assert bool((same | mirrored).all())
+    assert 0 < int((mirrored & ~same).sum()) < len(a)
+    assert not (a[0].flip(-1) == a[0]).all()  # the test images are not symmetric (else it proves nothing)

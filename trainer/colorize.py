@@ -63,7 +63,7 @@ class ColorizerConfig(RunConfig):
         "half-life of the U-Net's moving average, in thousands of images; 0 = no EMA"))
     ema_rampup: float = field(default=0.05, metadata=option(
         "early on, the half-life is at most this fraction of the images seen so far (0 = no ramp-up)"))
-    flip: bool = field(default=True, metadata=option("random horizontal flips of the training faces"))
+    flip: bool = field(default=True, metadata=option("mirror a random half of each batch (more faces to learn from)"))
     holdout: int = field(default=2000, metadata=option(
         "faces held aside (the last N, at most a fifth of the data): never trained on; samples and scores"))
 
@@ -122,11 +122,8 @@ class ColorizerTrainer(Task):
         return x.contiguous(memory_format=torch.channels_last) if self.cfg.channels_last else x
 
     def batch(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """(L/100, ab/110) of the next batch, half of it mirrored (the flips come from the RNG the checkpoint keeps)."""
+        """(L/100, ab/110) of the next batch (half of it mirrored: --flip, on by default here)."""
         rgb = self.batch_images().to(self.dist.device).float() / 255
-        if self.cfg.flip:
-            flip = torch.rand(len(rgb)) < 0.5
-            rgb[flip] = rgb[flip].flip(-1)
         L, ab = lab.split(rgb)
         return self._layout(L), self._layout(ab)
 

@@ -53,6 +53,8 @@ class RunConfig:
     log_every: int = field(default=10, metadata=option("steps between metrics.csv rows"))
     checkpoint_every: int = field(default=0, metadata=option("also checkpoint every N steps (0 = per epoch only)"))
     snapshot_every: int = field(default=0, metadata=option("keep a copy of the checkpoint every N epochs (0 = off)"))
+    flip: bool = field(default=False, metadata=option(
+        "mirror a random half of each batch: twice the faces to learn from, for symmetric subjects like faces"))
 
 
 @dataclass
@@ -89,8 +91,9 @@ class Config(RunConfig):
         "half-life of the generator's moving average, in thousands of images (44.3 = decay 0.999 per step of 64); 0 = no EMA"))
     ema_rampup: float = field(default=0.05, metadata=option(
         "early on, the half-life is at most this fraction of the images seen so far (0 = no ramp-up)"))
-    diffaug: str = field(default="translation,cutout", metadata=option(
-        'DiffAugment policy for D: comma list of color,translation,cutout; "" = off'))
+    diffaug: str = field(default="color,translation,cutout", metadata=option(
+        'DiffAugment policy for D: comma list of color,translation,cutout; "" = off '
+        "(color keeps D from winning outright: 69.2 vs 81.0 FID@2k at 60 one-core minutes)"))
     sync_bn: bool = field(default=False, metadata=option(
         "under torchrun: BatchNorm statistics over the global batch (SyncBatchNorm; CUDA only)"))
 
@@ -101,7 +104,7 @@ RESUMABLE = {"data", "epochs", "max_minutes", "threads", "log_every", "checkpoin
              "lr_g", "lr_d", "lr_final"}
 # What checkpoints written before a setting existed were trained with (so they resume as they were trained).
 LEGACY = {"gamma": 0.0, "d_norm": "batch", "mbstd": False, "lr_decay": "constant", "beta1": 0.5, "beta2": 0.999,
-          "loss": "bce", "ema_kimg": 44.3, "ema_rampup": 0.0}
+          "loss": "bce", "ema_kimg": 44.3, "ema_rampup": 0.0, "flip": False}
 
 
 class ConfigError(ValueError):

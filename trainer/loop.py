@@ -74,11 +74,15 @@ class Task:
         return max(1, len(self.data) // self.cfg.batch_size)
 
     def batch_images(self) -> torch.Tensor:
-        """This rank's share of the next global batch, uint8. The epoch's order depends only on (seed, epoch),
-        so a resumed run — with any number of processes — sees the same global batches."""
+        """This rank's share of the next global batch, uint8 (with --flip, half of it mirrored). The epoch's order
+        depends only on (seed, epoch), so a resumed run — with any number of processes — sees the same global batches."""
         perm = torch.randperm(len(self.data), generator=torch.Generator().manual_seed(self.cfg.seed * 100_003 + self.epoch))
         bs = self.global_batch
-        return self.data[perm[self.batch_in_epoch * bs:(self.batch_in_epoch + 1) * bs][self.dist.shard(bs)]]
+        images = self.data[perm[self.batch_in_epoch * bs:(self.batch_in_epoch + 1) * bs][self.dist.shard(bs)]]
+        if self.cfg.flip:  # half the faces mirrored; drawn for the global batch (from the RNG the checkpoint keeps)
+            flip = (torch.rand(bs) < 0.5)[self.dist.shard(bs)]
+            images[flip] = images[flip].flip(-1)
+        return images
 
     def batch(self) -> torch.Tensor:
         """The next batch as the model takes it (subclasses convert batch_images())."""
