@@ -5,6 +5,7 @@ from PIL import Image
 
 from demo.engine import Engine
 from demo.generate import main, parse_seeds
+from tests.conftest import model_copy
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +61,6 @@ def test_bad_input_is_one_line(exported_model, tmp_path, capsys):
 def test_before_after_sheet_puts_each_model_on_its_side(exported_model, engine, tmp_path):
     """scripts/before_after.py: old model's faces left, new model's right, the same seeds, captions above."""
     from scripts.before_after import main as before_after
-    from tests.conftest import model_copy
 
     other = model_copy(exported_model, tmp_path / "other")  # the same model in another file: both halves show its faces
     out = tmp_path / "ba.png"

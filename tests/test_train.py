@@ -256,13 +256,13 @@ def test_ema_half_life_ramps_up(image_dir):
     assert torch.allclose(p_ema, before + 0.75 * (p_g - before), atol=1e-6)
 
 
-def tiny_trainer(image_dir):
+def tiny_trainer(image_dir, **changes):
     """A DCGAN Trainer on the tiny images, 32 px, widths 8, no augmentation (one step takes milliseconds)."""
     from trainer.config import Config
     from trainer.data import load_images
     from trainer.train import Trainer
 
-    return Trainer(Config(data=str(image_dir), image_size=32, ngf=8, ndf=8, batch_size=16, diffaug=""),
+    return Trainer(Config(data=str(image_dir), image_size=32, ngf=8, ndf=8, batch_size=16, diffaug="", **changes),
                    load_images(image_dir, 32))
 
 
@@ -291,11 +291,8 @@ def test_diverged_generator_step_leaves_discriminator_trainable(image_dir, monke
 
 def test_flip_mirrors_about_half_of_each_batch(image_dir):
     """--flip: the same batch as without it, each face either as stored or exactly mirrored, both kinds present."""
-    from dataclasses import replace
-
     plain = tiny_trainer(image_dir)
-    flipped = tiny_trainer(image_dir)
-    flipped.cfg = replace(flipped.cfg, flip=True)
+    flipped = tiny_trainer(image_dir, flip=True)
     torch.manual_seed(0)
     a = plain.batch_images()
     torch.manual_seed(0)
