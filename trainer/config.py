@@ -93,7 +93,7 @@ class Config(RunConfig):
         "early on, the half-life is at most this fraction of the images seen so far (0 = no ramp-up)"))
     diffaug: str = field(default="color,translation,cutout", metadata=option(
         'DiffAugment policy for D: comma list of color,translation,cutout; "" = off '
-        "(color keeps D from winning outright: 69.2 vs 81.0 FID@2k at 60 one-core minutes)"))
+        "(colour keeps D from winning outright: measured in docs/training.md)"))
     sync_bn: bool = field(default=False, metadata=option(
         "under torchrun: BatchNorm statistics over the global batch (SyncBatchNorm; CUDA only)"))
 
