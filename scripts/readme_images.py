@@ -2,7 +2,7 @@
 
     python scripts/readme_images.py [--model exported/generator.onnx] [--metrics runs/anime/metrics.csv]
 
-Writes docs/grid.png (seeds 0–63), docs/morph_strip.png and docs/morph.gif (seed 7 → 42, slerp), docs/colorize.png
+Writes docs/grid.png (seeds 0–63), docs/morph_strip.png and docs/morph.gif (seed 24 → 42, slerp), docs/colorize.png
 (generated faces: original | made gray | colourised by the shipped colouriser) and, when the metrics file exists,
 docs/training_curve.png. All faces are generated; no training image is used.
 """
@@ -29,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--metrics", default=str(ROOT / "runs" / "anime" / "metrics.csv"))
     p.add_argument("--out", default=str(ROOT / "docs"))
     p.add_argument("--colorizer", default=str(ROOT / "exported" / "colorizer.onnx"))
-    p.add_argument("--pair", type=int, nargs=2, default=[7, 42], help="seeds of the morph")
+    p.add_argument("--pair", type=int, nargs=2, default=[24, 42], help="seeds of the morph")
     a = p.parse_args(argv)
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
