@@ -145,6 +145,25 @@ def test_sigterm_saves_and_exits_zero(image_dir, tmp_path):
     assert state["step"] >= 4
 
 
+def test_max_steps_stops_at_equal_compute_and_resumes_past_it(image_dir, tmp_path, capsys):
+    """--max-steps stops mid-epoch at exactly that step (the equal-steps protocol of docs/training.md), keeps the
+    schedule of --epochs, and a resume with a higher limit continues to it; one at the limit trains nothing."""
+    out = tmp_path / "capped"
+    assert main(["--data", str(image_dir), "--out", str(out), "--epochs", "3", "--max-steps", "5", *TINY]) == 0
+    assert "stopped by --max-steps 5 at epoch 1, step 5" in capsys.readouterr().err
+    state = checkpoint.load(out)
+    assert (state["step"], state["epoch"], state["batch_in_epoch"]) == (5, 1, 1)
+    assert main(["--out", str(out), "--resume", "--max-steps", "9"]) == 0
+    assert checkpoint.load(out)["step"] == 9
+    weights = checkpoint.load(out)["generator"]
+    assert main(["--out", str(out), "--resume"]) == 0  # the limit is kept from the checkpoint
+    assert "stopped by --max-steps 9 at epoch 2, step 9" in capsys.readouterr().err
+    after = checkpoint.load(out)
+    assert after["step"] == 9 and all(torch.equal(v, after["generator"][k]) for k, v in weights.items())
+    assert main(["--out", str(out), "--resume", "--max-steps", "0"]) == 0  # 0 lifts it: on to the end of --epochs
+    assert checkpoint.load(out)["step"] == 12
+
+
 def rows(run) -> list[dict]:
     return list(csv.DictReader(open(run / "metrics.csv")))
 

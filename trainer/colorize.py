@@ -70,7 +70,7 @@ class ColorizerConfig(RunConfig):
 
 # What may change on --resume: besides limits and logging, the rates and the loss weights, so that a run can be
 # fine-tuned (e.g. a lower --l1-weight once the colours are right on average, for bolder ones).
-RESUMABLE = {"data", "epochs", "max_minutes", "threads", "log_every", "checkpoint_every", "snapshot_every",
+RESUMABLE = {"data", "epochs", "max_minutes", "max_steps", "threads", "log_every", "checkpoint_every", "snapshot_every",
              "lr_g", "lr_d", "l1_weight", "gan_weight"}
 
 
@@ -202,7 +202,7 @@ class ColorizerTrainer(Task):
 
 def run(cfg: ColorizerConfig, resume: bool = False, stop: StopFlag | None = None,
         dist: Dist | None = None) -> ColorizerTrainer:
-    """Train the colouriser (trainer.loop.run: until cfg.epochs, cfg.max_minutes or a stop signal)."""
+    """Train the colouriser (trainer.loop.run: until cfg.epochs, cfg.max_minutes, cfg.max_steps or a stop signal)."""
     check_config(cfg, native_bf16())
     return loop.run(ColorizerTrainer, cfg, resume, stop, dist)
 

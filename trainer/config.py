@@ -48,6 +48,9 @@ class RunConfig:
         "default: on where the CPU or GPU has native bfloat16 (about 1.6× the steps per minute)"))
     seed: int = field(default=0, metadata=option("makes the run reproducible on one machine"))
     max_minutes: float = field(default=0.0, metadata=option("stop cleanly after this much training time (0 = no limit)"))
+    max_steps: int = field(default=0, metadata=option(
+        "stop cleanly once the run has made N steps in all (0 = no limit): equal compute for comparing recipes "
+        "when the machine's speed varies, where --max-minutes would not be"))
     max_images: int = field(default=0, metadata=option("use only the first N images (0 = all)"))
     threads: int = field(default=0, metadata=option("torch CPU threads (0 = all cores)"))
     log_every: int = field(default=10, metadata=option("steps between metrics.csv rows"))
@@ -100,7 +103,7 @@ class Config(RunConfig):
 
 # What may change when a run is resumed; everything else must match the checkpoint. The learning rates
 # may change so that a run that has levelled off can be fine-tuned at a lower rate.
-RESUMABLE = {"data", "epochs", "max_minutes", "threads", "log_every", "checkpoint_every", "snapshot_every",
+RESUMABLE = {"data", "epochs", "max_minutes", "max_steps", "threads", "log_every", "checkpoint_every", "snapshot_every",
              "lr_g", "lr_d", "lr_final"}
 # What checkpoints written before a setting existed were trained with (so they resume as they were trained).
 LEGACY = {"gamma": 0.0, "d_norm": "batch", "mbstd": False, "lr_decay": "constant", "beta1": 0.5, "beta2": 0.999,
@@ -177,7 +180,7 @@ def check_run(cfg: RunConfig, native_bf16: bool) -> None:
     for name in ("batch_size", "epochs", "log_every"):
         if getattr(cfg, name) < 1:
             raise ConfigError(f"{_flag(name)} must be at least 1, got {getattr(cfg, name)}")
-    for name in ("max_minutes", "max_images", "threads", "checkpoint_every", "snapshot_every"):
+    for name in ("max_minutes", "max_steps", "max_images", "threads", "checkpoint_every", "snapshot_every"):
         if getattr(cfg, name) < 0:
             raise ConfigError(f"{_flag(name)} must not be negative, got {getattr(cfg, name)}")
 

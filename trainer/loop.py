@@ -184,7 +184,8 @@ class StopFlag:
 
 def run(task: type[Task], cfg: RunConfig, resume: bool = False, stop: StopFlag | None = None,
         dist: Dist | None = None) -> Task:
-    """Train task(cfg, data, dist) until cfg.epochs, cfg.max_minutes, or a stop signal; checkpoint on the way out.
+    """Train task(cfg, data, dist) until cfg.epochs, cfg.max_minutes, cfg.max_steps or a stop signal; checkpoint
+    on the way out.
 
     Under torchrun every rank runs this loop on its share of each global batch;
     only rank 0 writes files, and stop decisions are agreed by all ranks."""
@@ -229,6 +230,8 @@ def run(task: type[Task], cfg: RunConfig, resume: bool = False, stop: StopFlag |
 
     session_start = time.monotonic()
     last_save = tr.step
+    if cfg.max_steps and tr.step >= cfg.max_steps:  # resumed past the limit: nothing to do
+        stop.reason = f"--max-steps {cfg.max_steps}"
     while tr.epoch < cfg.epochs and not stop.reason:
         bar = tqdm(total=tr.steps_per_epoch, initial=tr.batch_in_epoch, desc=f"epoch {tr.epoch + 1}/{cfg.epochs}",
                    unit="step", dynamic_ncols=True, mininterval=1.0 if sys.stderr.isatty() else 30.0, disable=not main)
@@ -253,6 +256,8 @@ def run(task: type[Task], cfg: RunConfig, resume: bool = False, stop: StopFlag |
                 t_log, n_log = time.monotonic(), 0
             if cfg.max_minutes and time.monotonic() - session_start >= cfg.max_minutes * 60 - 1e-9:
                 stop.reason = stop.reason or f"--max-minutes {cfg.max_minutes:g}"
+            if cfg.max_steps and tr.step >= cfg.max_steps:
+                stop.reason = stop.reason or f"--max-steps {cfg.max_steps}"
             if dist.any(bool(stop.reason)):
                 stop.reason = stop.reason or "another process's stop"
                 break

@@ -165,7 +165,7 @@ class Trainer(Task):
 
 
 def run(cfg: Config, resume: bool = False, stop: StopFlag | None = None, dist: Dist | None = None) -> Trainer:
-    """Train the DCGAN (trainer.loop.run: until cfg.epochs, cfg.max_minutes or a stop signal)."""
+    """Train the DCGAN (trainer.loop.run: until cfg.epochs, cfg.max_minutes, cfg.max_steps or a stop signal)."""
     check_config(cfg, native_bf16())
     return loop.run(Trainer, cfg, resume, stop, dist)
 
