@@ -150,7 +150,8 @@ def test_max_steps_stops_at_equal_compute_and_resumes_past_it(image_dir, tmp_pat
     schedule of --epochs, and a resume with a higher limit continues to it; one at the limit trains nothing."""
     out = tmp_path / "capped"
     assert main(["--data", str(image_dir), "--out", str(out), "--epochs", "3", "--max-steps", "5", *TINY]) == 0
-    assert "stopped by --max-steps 5 at epoch 1, step 5" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "stopped by --max-steps 5 at epoch 1, step 5" in err and "--resume --max-steps 0" in err  # not a no-op hint
     state = checkpoint.load(out)
     assert (state["step"], state["epoch"], state["batch_in_epoch"]) == (5, 1, 1)
     assert main(["--out", str(out), "--resume", "--max-steps", "9"]) == 0

@@ -308,8 +308,10 @@ def main(parse: Callable[[], tuple[RunConfig, bool]], train: Callable[..., Task]
         return 0
     where = Path(cfg.out) / checkpoint.FILENAME
     if stop.reason:
+        capped = stop.reason.startswith("--max-steps")  # the checkpoint keeps the limit: a plain resume would stop again
+        more = " --max-steps 0   (or a higher limit)" if capped else ""
         print(f"stopped by {stop.reason} at epoch {tr.epoch}, step {tr.step}; checkpoint saved to {where}.\n"
-              f"Resume with: {prog} --out {cfg.out} --resume", file=sys.stderr)
+              f"Resume with: {prog} --out {cfg.out} --resume{more}", file=sys.stderr)
     else:
         print(f"done: {tr.epoch} epochs, {tr.step} steps, {tr.train_seconds / 60:.1f} min. {next_steps(cfg)}",
               file=sys.stderr)
