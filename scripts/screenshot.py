@@ -5,7 +5,7 @@
 Starts app.py on a free port, generates, picks two faces, renders a morph, opens Variations and
 Directions, sends the edited face to Colourise, and saves one PNG per step — the way to look at the UI as a user
 sees it. The buttons' icons are emoji: without an emoji font (Debian: `apt-get install fonts-noto-color-emoji`) they
-render as empty boxes, which a user's desktop or phone would not show.
+render as empty boxes, which most desktops and phones (they ship one) would not show.
 """
 from __future__ import annotations
 

@@ -23,7 +23,7 @@ from torch.nn.parallel import DistributedDataParallel as DDP
 from torchvision.utils import save_image
 
 from trainer import lab, loop
-from trainer.config import ConfigError, RunConfig, option, check_run, parse_config
+from trainer.config import RUN_RESUMABLE, ConfigError, RunConfig, option, check_run, parse_config
 from trainer.distributed import Dist
 from trainer.ema import EMA
 from trainer.loop import StopFlag, Task, native_bf16
@@ -70,8 +70,7 @@ class ColorizerConfig(RunConfig):
 
 # What may change on --resume: besides limits and logging, the rates and the loss weights, so that a run can be
 # fine-tuned (e.g. a lower --l1-weight once the colours are right on average, for bolder ones).
-RESUMABLE = {"data", "epochs", "max_minutes", "max_steps", "threads", "log_every", "checkpoint_every", "snapshot_every",
-             "lr_g", "lr_d", "l1_weight", "gan_weight"}
+RESUMABLE = RUN_RESUMABLE | {"lr_g", "lr_d", "l1_weight", "gan_weight"}
 
 
 def config_from_args(argv: list[str] | None = None) -> tuple[ColorizerConfig, bool]:

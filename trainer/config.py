@@ -101,10 +101,12 @@ class Config(RunConfig):
         "under torchrun: BatchNorm statistics over the global batch (SyncBatchNorm; CUDA only)"))
 
 
-# What may change when a run is resumed; everything else must match the checkpoint. The learning rates
-# may change so that a run that has levelled off can be fine-tuned at a lower rate.
-RESUMABLE = {"data", "epochs", "max_minutes", "max_steps", "threads", "log_every", "checkpoint_every", "snapshot_every",
-             "lr_g", "lr_d", "lr_final"}
+# What may change when any run is resumed (limits, logging, the data's location); everything else must match the
+# checkpoint. Each trainer adds its own: here the learning rates, so that a run that has levelled off can be
+# fine-tuned at a lower rate.
+RUN_RESUMABLE = {"data", "epochs", "max_minutes", "max_steps", "threads", "log_every", "checkpoint_every",
+                 "snapshot_every"}
+RESUMABLE = RUN_RESUMABLE | {"lr_g", "lr_d", "lr_final"}
 # What checkpoints written before a setting existed were trained with (so they resume as they were trained).
 LEGACY = {"gamma": 0.0, "d_norm": "batch", "mbstd": False, "lr_decay": "constant", "beta1": 0.5, "beta2": 0.999,
           "loss": "bce", "ema_kimg": 44.3, "ema_rampup": 0.0, "flip": False}

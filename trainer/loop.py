@@ -308,7 +308,7 @@ def main(parse: Callable[[], tuple[RunConfig, bool]], train: Callable[..., Task]
         return 0
     where = Path(cfg.out) / checkpoint.FILENAME
     if stop.reason:
-        capped = stop.reason.startswith("--max-steps")  # the checkpoint keeps the limit: a plain resume would stop again
+        capped = cfg.max_steps and tr.step >= cfg.max_steps  # the checkpoint keeps the limit: a plain resume stops again
         more = " --max-steps 0   (or a higher limit)" if capped else ""
         print(f"stopped by {stop.reason} at epoch {tr.epoch}, step {tr.step}; checkpoint saved to {where}.\n"
               f"Resume with: {prog} --out {cfg.out} --resume{more}", file=sys.stderr)
