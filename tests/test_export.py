@@ -104,3 +104,22 @@ def test_annotate_an_older_export(exported_model, tmp_path):
     got = json.loads(meta_path.read_text())["directions"]
     assert got["useful"] == full["useful"] and got["identity_limits"] == full["identity_limits"]
     assert np.allclose(got["mean_change_at_3"], full["mean_change_at_3"], atol=0.05)
+
+
+def test_average_snapshots_is_the_mean_of_the_ema_weights_with_fresh_bn_stats(trained_run, tmp_path):
+    """scripts/average_snapshots.py: EMA parameters averaged, BatchNorm statistics re-estimated for the average,
+    and the result exports like any checkpoint."""
+    from scripts.average_snapshots import main as average
+
+    state = checkpoint.load(trained_run)
+    shifted = {**state, "ema": {k: v.clone() for k, v in state["ema"].items()}}
+    first = next(k for k, v in shifted["ema"].items() if v.is_floating_point())
+    shifted["ema"][first] += 2.0
+    checkpoint.save(shifted, tmp_path / "b.pt")
+    assert average([str(checkpoint.resolve(trained_run)), str(tmp_path / "b.pt"), "--out", str(tmp_path / "avg.pt")]) == 0
+    avg = checkpoint.load(tmp_path / "avg.pt")
+    assert torch.allclose(avg["ema"][first], state["ema"][first] + 1.0, atol=1e-6)
+    bn_mean = next(k for k in avg["ema"] if k.endswith("running_mean"))
+    assert not torch.allclose(avg["ema"][bn_mean], state["ema"][bn_mean])  # the shifted weights moved the statistics
+    assert avg["generator"].keys() == state["generator"].keys() and avg["step"] == state["step"]
+    assert main(["--checkpoint", str(tmp_path / "avg.pt"), "--out", str(tmp_path / "avg.onnx")]) == 0
