@@ -28,6 +28,9 @@ def average(paths: list[str]) -> dict:
     states = [checkpoint.load(p, kind="dcgan") for p in paths]
     if any(s.get("ema") is None for s in states):
         raise SystemExit("every snapshot needs EMA weights")
+    shapes = {(s["config"]["nz"], s["config"]["ngf"], s["config"]["image_size"]) for s in states}
+    if len(shapes) > 1:
+        raise SystemExit(f"snapshots of different generators (nz, ngf, image size: {sorted(shapes)}): average one run's")
     g, _ = generator_from_checkpoint(states[-1])
     with torch.no_grad():
         for name, p in g.named_parameters():
@@ -43,7 +46,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("snapshots", nargs="+", help="checkpoint files of one run, oldest first")
     p.add_argument("--out", required=True, help="checkpoint file to write")
     a = p.parse_args(argv)
-    checkpoint.save(average(a.snapshots), a.out)
+    try:
+        checkpoint.save(average(a.snapshots), a.out)
+    except checkpoint.CheckpointError as e:
+        raise SystemExit(str(e)) from None
     print(f"averaged {len(a.snapshots)} EMA generators → {a.out}")
     return 0
 

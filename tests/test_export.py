@@ -123,3 +123,15 @@ def test_average_snapshots_is_the_mean_of_the_ema_weights_with_fresh_bn_stats(tr
     assert not torch.allclose(avg["ema"][bn_mean], state["ema"][bn_mean])  # the shifted weights moved the statistics
     assert avg["generator"].keys() == state["generator"].keys() and avg["step"] == state["step"]
     assert main(["--checkpoint", str(tmp_path / "avg.pt"), "--out", str(tmp_path / "avg.onnx")]) == 0
+
+
+def test_average_snapshots_refuses_other_generators_and_missing_files(trained_run, tmp_path):
+    from scripts.average_snapshots import main as average
+
+    state = checkpoint.load(trained_run)
+    checkpoint.save({**state, "config": {**state["config"], "ngf": 16}}, tmp_path / "wider.pt")
+    with pytest.raises(SystemExit, match="different generators"):
+        average([str(checkpoint.resolve(trained_run)), str(tmp_path / "wider.pt"), "--out", str(tmp_path / "a.pt")])
+    with pytest.raises(SystemExit, match="no checkpoint there"):
+        average([str(tmp_path / "missing.pt"), "--out", str(tmp_path / "a.pt")])
+    assert not (tmp_path / "a.pt").exists()
