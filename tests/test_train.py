@@ -29,13 +29,15 @@ def test_run_writes_checkpoint_samples_metrics(trained_run):
     assert (trained_run / "loss.png").stat().st_size > 1000
 
 
-def test_resume_continues_and_matches_uninterrupted(trained_run, image_dir, tmp_path, monkeypatch):
-    """A 3-epoch run stopped mid-epoch (step 6 of 12) and resumed ends with exactly the weights of one that ran straight."""
+@pytest.mark.parametrize("flags", [[], ["--lecam", "0.3"]], ids=["default", "lecam"])
+def test_resume_continues_and_matches_uninterrupted(trained_run, image_dir, tmp_path, monkeypatch, flags):
+    """A 3-epoch run stopped mid-epoch (step 6 of 12) and resumed ends with exactly the weights of one that ran straight
+    (with --lecam too: the running means of D's logits travel in the checkpoint)."""
     import trainer.train as tt
     from trainer.config import config_from_args
 
     resumed = tmp_path / "resumed"
-    cfg, _ = config_from_args(["--data", str(image_dir), "--out", str(resumed), "--epochs", "3", *TINY])
+    cfg, _ = config_from_args(["--data", str(image_dir), "--out", str(resumed), "--epochs", "3", *TINY, *flags])
     stop = tt.StopFlag()
     real_step = tt.Trainer.train_step
 
@@ -53,7 +55,7 @@ def test_resume_continues_and_matches_uninterrupted(trained_run, image_dir, tmp_
     state = checkpoint.load(resumed)
     assert state["step"] == 12 and state["epoch"] == 3
     straight = tmp_path / "straight"
-    assert main(["--data", str(image_dir), "--out", str(straight), "--epochs", "3", *TINY]) == 0
+    assert main(["--data", str(image_dir), "--out", str(straight), "--epochs", "3", *TINY, *flags]) == 0
     other = checkpoint.load(straight)
     for part in ("generator", "discriminator", "ema"):
         for k, v in other[part].items():
@@ -257,6 +259,32 @@ def test_r3gan_options_penalise_d_and_decay_the_rate(image_dir, tmp_path):
     state = checkpoint.load(out)
     assert state["config"]["loss"] == "rpgan" and state["config"]["d_norm"] == "none" and state["config"]["mbstd"]
     assert all(torch.isfinite(v).all() for v in state["discriminator"].values() if v.is_floating_point())
+
+
+def test_lecam_penalises_only_logits_past_the_other_sides_running_mean():
+    from trainer.losses import lecam
+
+    real, fake = torch.tensor([3.0, -1.0]), torch.tensor([-2.0, 1.0])
+    # reals above the fake mean -1: (3 + 1)² and 0 → 8; fakes below the real mean 1: (1 + 2)² and 0 → 4.5
+    assert lecam(real, fake, torch.tensor(1.0), torch.tensor(-1.0)).item() == pytest.approx(12.5)
+    assert lecam(real, fake, torch.tensor(-5.0), torch.tensor(5.0)).item() == 0.0
+
+
+def test_lecam_keeps_d_from_pulling_its_logits_apart(image_dir, tmp_path):
+    """On 64 faces D soon tells real from fake; a strong --lecam holds its real and fake logits together
+    (the gap between them over the last steps is a fraction of the unregularised run's), and its value is logged."""
+    gaps = {}
+    for weight in ("0", "10"):
+        out = tmp_path / f"lecam{weight}"
+        assert main(["--data", str(image_dir), "--out", str(out), "--epochs", "6", *TINY, "--lecam", weight,
+                     "--lr-d", "1e-3"]) == 0
+        r = rows(out)[-6:]
+        gaps[weight] = sum(float(x["d_real"]) - float(x["d_fake"]) for x in r) / len(r)
+        logged = [float(x["lecam"]) for x in r]
+        assert all(math.isnan(v) for v in logged) if weight == "0" else all(0 < v < 100 for v in logged), logged
+    assert gaps["0"] > 1.0 and gaps["10"] < gaps["0"] / 3, gaps
+    avg = checkpoint.load(tmp_path / "lecam10")["logit_avg"]
+    assert avg.shape == (2,) and torch.isfinite(avg).all() and avg.abs().sum() > 0  # D's real and fake running means
 
 
 def test_ema_half_life_ramps_up(image_dir):

@@ -79,6 +79,9 @@ class Config(RunConfig):
         "weight of the R1 + R2 gradient penalties on D (γ/2·(R1+R2)); 0 = off; needs --d-norm none or spectral"))
     reg_every: int = field(default=8, metadata=option(
         "apply the gradient penalties every N steps, scaled by N (lazy regularisation, as StyleGAN2)"))
+    lecam: float = field(default=0.0, metadata=option(
+        "weight of the LeCam regulariser on D (Tseng et al. 2021): squared penalty on real logits above the running "
+        "mean of fake ones and fake logits below that of real ones; works with BatchNorm; 0 = off"))
     d_norm: str = field(default="batch", metadata=option(
         "normalisation in D: none (needed for per-image gradient penalties), batch (DCGAN), spectral (SN-GAN)",
         choices=D_NORMS))
@@ -109,7 +112,8 @@ RUN_RESUMABLE = {"data", "epochs", "max_minutes", "max_steps", "threads", "log_e
 RESUMABLE = RUN_RESUMABLE | {"lr_g", "lr_d", "lr_final"}
 # What checkpoints written before a setting existed were trained with (so they resume as they were trained).
 LEGACY = {"gamma": 0.0, "d_norm": "batch", "mbstd": False, "lr_decay": "constant", "beta1": 0.5, "beta2": 0.999,
-          "loss": "bce", "ema_kimg": 44.3, "ema_rampup": 0.0, "flip": False}
+          "loss": "bce", "ema_kimg": 44.3, "ema_rampup": 0.0, "flip": False,
+          "lecam": 0.0}
 
 
 class ConfigError(ValueError):
@@ -196,7 +200,7 @@ def check_config(cfg: Config, native_bf16: bool) -> None:
         raise ConfigError(f"--diffaug: {e}") from None
     if cfg.reg_every < 1:
         raise ConfigError(f"--reg-every must be at least 1, got {cfg.reg_every}")
-    for name in ("gamma", "ema_kimg", "ema_rampup"):
+    for name in ("gamma", "lecam", "ema_kimg", "ema_rampup"):
         if getattr(cfg, name) < 0:
             raise ConfigError(f"{_flag(name)} must not be negative, got {getattr(cfg, name)}")
     if not (cfg.lr_g > 0 and cfg.lr_d > 0):

@@ -36,3 +36,11 @@ def gradient_penalty(logits: torch.Tensor, inputs: torch.Tensor) -> torch.Tensor
     The graph is kept so the penalty itself can be differentiated with respect to D's weights."""
     (grad,) = torch.autograd.grad(logits.sum(), inputs, create_graph=True)
     return grad.float().square().sum(dim=[1, 2, 3]).mean()
+
+
+def lecam(real: torch.Tensor, fake: torch.Tensor, real_avg: torch.Tensor, fake_avg: torch.Tensor) -> torch.Tensor:
+    """LeCam regulariser (Tseng et al. 2021, "Regularizing GANs under limited data"): real logits above the running
+    mean of the fake ones, and fake logits below the running mean of the real ones, are penalised squared. It keeps a
+    D that starts to memorise a small data set from pushing its logits apart, and needs no per-image gradient, so
+    it works with BatchNorm in D (the R1/R2 penalties do not)."""
+    return F.relu(real - fake_avg).square().mean() + F.relu(real_avg - fake).square().mean()

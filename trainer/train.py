@@ -1,8 +1,9 @@
 """The DCGAN training loop: `python -m trainer.train --help` (settings: trainer/config.py).
 
-One step: D learns real-vs-fake on a batch (DiffAugment on everything it sees; the loss is --loss), with
---gamma > 0 every --reg-every steps D's gradients on real and fake images are penalised (R1 + R2), then G
-learns to fool the updated D; an exponential moving average of G is what gets sampled and exported.
+One step: D learns real-vs-fake on a batch (DiffAugment on everything it sees; the loss is --loss, plus --lecam
+× the LeCam regulariser against running means of D's logits), with --gamma > 0 every --reg-every steps D's
+gradients on real and fake images are penalised (R1 + R2), then G learns to fool the updated D; an exponential
+moving average of G is what gets sampled and exported.
 """
 from __future__ import annotations
 
@@ -25,10 +26,11 @@ from trainer.data import to_float
 from trainer.distributed import Dist
 from trainer.ema import EMA
 from trainer.loop import Diverged, StopFlag, Task, native_bf16, set_lr  # noqa: F401 (Diverged, StopFlag: API)
-from trainer.losses import d_loss, g_loss, gradient_penalty
+from trainer.losses import d_loss, g_loss, gradient_penalty, lecam
 from trainer.model import Discriminator, Generator, init_weights
 
 SAMPLE_SEEDS = list(range(64))  # the faces shown in every sample grid
+LECAM_DECAY = 0.99  # of the running means of D's logits that LeCam compares with (the paper's)
 
 
 @torch.no_grad()
@@ -72,6 +74,7 @@ class Trainer(Task):
         self.opt_d = torch.optim.Adam(self.D.parameters(), cfg.lr_d, betas=(cfg.beta1, cfg.beta2))
         self._ema_calibrated_at: int | None = None  # step whose weights the EMA's BN statistics belong to
         self.penalties = {"r1": float("nan"), "r2": float("nan")}  # the latest R1/R2 (logged every row)
+        self.logit_avg = torch.zeros(2)  # running means of D's real and fake logits (LeCam); set at the first step
 
     # ---- one step -------------------------------------------------------
     def batch(self) -> torch.Tensor:
@@ -103,6 +106,9 @@ class Trainer(Task):
         d_real = self.D_logits(real, self.D_train)
         d_fake = self.D_logits(fake.detach(), self.D_train)
         loss_d = d_loss(cfg.loss, d_real, d_fake)
+        reg = self.lecam_penalty(d_real, d_fake) if cfg.lecam else None
+        if reg is not None:
+            loss_d = loss_d + cfg.lecam * reg
         self.check("discriminator", loss_d)
         self.opt_d.zero_grad(set_to_none=True)
         loss_d.backward()
@@ -122,7 +128,16 @@ class Trainer(Task):
         if self.ema is not None:
             self.ema.update(self.G, self.step, self.global_batch)
         return {"loss_d": loss_d.item(), "loss_g": loss_g.item(),
-                "d_real": d_real.mean().item(), "d_fake": d_fake.mean().item(), **self.penalties, "lr_scale": scale}
+                "d_real": d_real.mean().item(), "d_fake": d_fake.mean().item(), **self.penalties,
+                "lecam": reg.item() if reg is not None else float("nan"), "lr_scale": scale}
+
+    def lecam_penalty(self, d_real: torch.Tensor, d_fake: torch.Tensor) -> torch.Tensor:
+        """LeCam against running means of D's logits (averaged over ranks, so every rank holds the same ones)."""
+        now = torch.stack([self.dist.mean(d_real.detach().mean()).reshape(()),
+                           self.dist.mean(d_fake.detach().mean()).reshape(())]).cpu()
+        self.logit_avg.lerp_(now, 1.0 if self.step == 0 else 1 - LECAM_DECAY)
+        real_avg, fake_avg = self.logit_avg.to(d_real.device)
+        return lecam(d_real, d_fake, real_avg, fake_avg)
 
     def penalise_d(self, real: torch.Tensor, fake: torch.Tensor) -> dict[str, float]:
         """Lazy R1 + R2 (StyleGAN2's schedule): every reg_every steps, one extra D update on
@@ -159,9 +174,14 @@ class Trainer(Task):
         path.parent.mkdir(parents=True, exist_ok=True)
         save_image(g(z), path, nrow=8, normalize=True, value_range=PIXEL_RANGE, padding=1)
 
+    def model_state(self) -> dict:
+        return {**super().model_state(), "logit_avg": self.logit_avg.clone()}
+
     def load_model_state(self, state: dict) -> None:
         super().load_model_state(state)
         self._ema_calibrated_at = None  # the loaded EMA's BN statistics are recalibrated before use
+        if state.get("logit_avg") is not None:  # absent from checkpoints written before --lecam existed
+            self.logit_avg = state["logit_avg"].clone().float()
 
 
 def run(cfg: Config, resume: bool = False, stop: StopFlag | None = None, dist: Dist | None = None) -> Trainer:
