@@ -114,8 +114,7 @@ RUN_RESUMABLE = {"data", "epochs", "max_minutes", "max_steps", "threads", "log_e
 RESUMABLE = RUN_RESUMABLE | {"lr_g", "lr_d", "lr_final"}
 # What checkpoints written before a setting existed were trained with (so they resume as they were trained).
 LEGACY = {"gamma": 0.0, "d_norm": "batch", "mbstd": False, "lr_decay": "constant", "beta1": 0.5, "beta2": 0.999,
-          "loss": "bce", "ema_kimg": 44.3, "ema_rampup": 0.0, "flip": False,
-          "lecam": 0.0}
+          "loss": "bce", "ema_kimg": 44.3, "ema_rampup": 0.0, "flip": False, "lecam": 0.0}
 
 
 class ConfigError(ValueError):

@@ -74,7 +74,7 @@ class Trainer(Task):
         self.opt_d = torch.optim.Adam(self.D.parameters(), cfg.lr_d, betas=(cfg.beta1, cfg.beta2))
         self._ema_calibrated_at: int | None = None  # step whose weights the EMA's BN statistics belong to
         self.penalties = {"r1": float("nan"), "r2": float("nan")}  # the latest R1/R2 (logged every row)
-        self.logit_avg = torch.zeros(2)  # running means of D's real and fake logits (LeCam); set at the first step
+        self.logit_avg = torch.zeros(2, device=dev)  # running means of D's real and fake logits (LeCam), from step 0
 
     # ---- one step -------------------------------------------------------
     def batch(self) -> torch.Tensor:
@@ -133,11 +133,9 @@ class Trainer(Task):
 
     def lecam_penalty(self, d_real: torch.Tensor, d_fake: torch.Tensor) -> torch.Tensor:
         """LeCam against running means of D's logits (averaged over ranks, so every rank holds the same ones)."""
-        now = torch.stack([self.dist.mean(d_real.detach().mean()).reshape(()),
-                           self.dist.mean(d_fake.detach().mean()).reshape(())]).cpu()
+        now = torch.cat([self.dist.mean(d.detach().mean()).reshape(1) for d in (d_real, d_fake)])
         self.logit_avg.lerp_(now, 1.0 if self.step == 0 else 1 - LECAM_DECAY)
-        real_avg, fake_avg = self.logit_avg.to(d_real.device)
-        return lecam(d_real, d_fake, real_avg, fake_avg)
+        return lecam(d_real, d_fake, *self.logit_avg)
 
     def penalise_d(self, real: torch.Tensor, fake: torch.Tensor) -> dict[str, float]:
         """Lazy R1 + R2 (StyleGAN2's schedule): every reg_every steps, one extra D update on
@@ -175,13 +173,13 @@ class Trainer(Task):
         save_image(g(z), path, nrow=8, normalize=True, value_range=PIXEL_RANGE, padding=1)
 
     def model_state(self) -> dict:
-        return {**super().model_state(), "logit_avg": self.logit_avg.clone()}
+        return {**super().model_state(), "logit_avg": self.logit_avg.cpu()}
 
     def load_model_state(self, state: dict) -> None:
         super().load_model_state(state)
         self._ema_calibrated_at = None  # the loaded EMA's BN statistics are recalibrated before use
         if state.get("logit_avg") is not None:  # absent from checkpoints written before --lecam existed
-            self.logit_avg = state["logit_avg"].clone().float()
+            self.logit_avg = state["logit_avg"].float().to(self.dist.device)
 
 
 def run(cfg: Config, resume: bool = False, stop: StopFlag | None = None, dist: Dist | None = None) -> Trainer:
