@@ -65,7 +65,8 @@ class Config(RunConfig):
     """The DCGAN's settings (python -m trainer.train)."""
     out: str = field(default="runs/anime", metadata=option("run folder for checkpoint, samples and metrics"))
     epochs: int = field(default=40, metadata=option(
-        "total epochs to reach; the learning rate decays over them (40 × 18k faces: 35–60 min on one CPU core, depending on the CPU)"))
+        "total epochs to reach; the learning rate decays over them "
+        "(40 × 18k faces: 35–60 min on one CPU core, depending on the CPU)"))
     batch_size: int = field(default=32, metadata=option(
         "images per step, over all processes under torchrun (each takes batch/world size); "
         "32 beat 64 at equal minutes on a CPU (docs/training.md)"))
