@@ -168,6 +168,25 @@ def test_max_steps_stops_at_equal_compute_and_resumes_past_it(image_dir, tmp_pat
     assert checkpoint.load(out)["step"] == 12
 
 
+def test_budget_advice_says_when_the_schedule_and_the_minutes_disagree():
+    """--max-minutes cuts the run, --epochs sets the decay: the loop names the --epochs that fit the budget."""
+    from trainer.loop import budget_advice
+
+    # 562 steps/epoch at 10 steps/s, 59 minutes left after epoch 1: 35,400 more steps reach epoch 63
+    short = budget_advice(562, 562, 108, 10.0, 59 * 60)
+    assert "ends near epoch 63 of 108" in short and "--epochs 63" in short
+    assert budget_advice(562, 562, 63, 10.0, 59 * 60) is None  # 62 epochs left, 62.99 fit: no note
+    slack = budget_advice(562, 562, 40, 10.0, 59 * 60)
+    assert "--epochs 63 would fill it" in slack and "ends 22 min before" in slack
+
+
+def test_a_budget_far_longer_than_the_schedule_is_announced(image_dir, tmp_path, capsys):
+    assert main(["--data", str(image_dir), "--out", str(tmp_path / "r"), "--epochs", "2", "--max-minutes", "60",
+                 *TINY]) == 0
+    err = capsys.readouterr().err
+    assert "before the --max-minutes budget; --epochs" in err and "done: 2 epochs" in err
+
+
 def rows(run) -> list[dict]:
     return list(csv.DictReader(open(run / "metrics.csv")))
 

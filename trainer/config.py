@@ -47,7 +47,9 @@ class RunConfig:
         "bfloat16 autocast for forward passes (weights and optimiser stay float32); "
         "default: on where the CPU or GPU has native bfloat16 (about 1.6× the steps per minute)"))
     seed: int = field(default=0, metadata=option("makes the run reproducible on one machine"))
-    max_minutes: float = field(default=0.0, metadata=option("stop cleanly after this much training time (0 = no limit)"))
+    max_minutes: float = field(default=0.0, metadata=option(
+        "stop cleanly after this many minutes of this session (0 = no limit); after one epoch it says which "
+        "--epochs would fill them, since the rate decays over --epochs"))
     max_steps: int = field(default=0, metadata=option(
         "stop cleanly once the run has made N steps in all (0 = no limit): equal compute for comparing recipes "
         "when the machine's speed varies, where --max-minutes would not be"))

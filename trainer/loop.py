@@ -182,6 +182,24 @@ class StopFlag:
         self.reason = signal.Signals(signum).name
 
 
+def budget_advice(step: int, steps_per_epoch: int, epochs: int, steps_per_s: float, seconds_left: float) -> str | None:
+    """What --max-minutes will do to the schedule at the speed measured so far, or None when it fits.
+
+    The learning rate decays over --epochs, not over the minutes: a budget that ends first stops the run with the
+    rate still high (a worse model than a shorter schedule that finishes), and one far longer than the schedule
+    leaves training time unused. Both depend on the machine's speed, so the loop says which after one epoch."""
+    steps_left = epochs * steps_per_epoch - step
+    fits = steps_per_s * max(seconds_left, 0.0)
+    fill = int((step + fits) // steps_per_epoch)  # epochs the rest of the budget reaches at this speed
+    if steps_left > fits:
+        return (f"note: at {steps_per_s:.1f} steps/s the --max-minutes budget ends near epoch {fill} of {epochs}, "
+                f"before the learning rate has decayed; --epochs {fill} would finish its schedule in time")
+    if fits > 1.25 * steps_left and fill > epochs:
+        return (f"note: at {steps_per_s:.1f} steps/s the schedule ends {(fits - steps_left) / steps_per_s / 60:.0f} "
+                f"min before the --max-minutes budget; --epochs {fill} would fill it")
+    return None
+
+
 def run(task: type[Task], cfg: RunConfig, resume: bool = False, stop: StopFlag | None = None,
         dist: Dist | None = None) -> Task:
     """Train task(cfg, data, dist) until cfg.epochs, cfg.max_minutes, cfg.max_steps or a stop signal; checkpoint
@@ -229,7 +247,8 @@ def run(task: type[Task], cfg: RunConfig, resume: bool = False, stop: StopFlag |
             f"(different ones every epoch)")
 
     session_start = time.monotonic()
-    last_save = tr.step
+    last_save = first_step = tr.step
+    first_epoch = tr.epoch
     if cfg.max_steps and tr.step >= cfg.max_steps:  # resumed past the limit: nothing to do
         stop.reason = f"--max-steps {cfg.max_steps}"
     while tr.epoch < cfg.epochs and not stop.reason:
@@ -275,6 +294,12 @@ def run(task: type[Task], cfg: RunConfig, resume: bool = False, stop: StopFlag |
                     checkpoint.copy(out / checkpoint.FILENAME, out / "snapshots" / f"epoch_{tr.epoch:03d}.pt")
                 tr.save_samples(out / "samples" / f"epoch_{tr.epoch:03d}.png")
             last_save = tr.step
+            if cfg.max_minutes and tr.epoch == first_epoch + 1 and not stop.reason:
+                elapsed = time.monotonic() - session_start  # wall-clock, as the budget counts it
+                advice = budget_advice(tr.step, tr.steps_per_epoch, cfg.epochs, (tr.step - first_step) / elapsed,
+                                       cfg.max_minutes * 60 - elapsed)
+                if advice:
+                    say(advice)
     if main:
         if tr.step != last_save or stop.reason:
             tr.save_checkpoint()
