@@ -174,7 +174,8 @@ def test_budget_advice_says_when_the_schedule_and_the_minutes_disagree():
 
     # 562 steps/epoch at 10 steps/s, 59 minutes left after epoch 1: 35,400 more steps reach epoch 63
     short = budget_advice(562, 562, 108, 10.0, 59 * 60)
-    assert "ends near epoch 63 of 108" in short and "--epochs 63" in short
+    assert "stops this session near epoch 63 of 108" in short and "resume to go on" in short
+    assert "start the run with --epochs 63 to finish" in short
     assert budget_advice(562, 562, 63, 10.0, 59 * 60) is None  # 62 epochs left, 62.99 fit: no note
     slack = budget_advice(562, 562, 40, 10.0, 59 * 60)
     assert "--epochs 63 would fill it" in slack and "ends 22 min before" in slack

@@ -192,8 +192,9 @@ def budget_advice(step: int, steps_per_epoch: int, epochs: int, steps_per_s: flo
     fits = steps_per_s * max(seconds_left, 0.0)
     fill = int((step + fits) // steps_per_epoch)  # epochs the rest of the budget reaches at this speed
     if steps_left > fits:
-        return (f"note: at {steps_per_s:.1f} steps/s the --max-minutes budget ends near epoch {fill} of {epochs}, "
-                f"before the learning rate has decayed; --epochs {fill} would finish its schedule in time")
+        return (f"note: at {steps_per_s:.1f} steps/s --max-minutes stops this session near epoch {fill} of {epochs}, "
+                f"before the learning rate has decayed: resume to go on, or start the run with --epochs {fill} "
+                f"to finish its schedule within the budget")
     if fits > 1.25 * steps_left and fill > epochs:
         return (f"note: at {steps_per_s:.1f} steps/s the schedule ends {(fits - steps_left) / steps_per_s / 60:.0f} "
                 f"min before the --max-minutes budget; --epochs {fill} would fill it")
