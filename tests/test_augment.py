@@ -42,3 +42,15 @@ def test_cutout_zeroes_one_square_of_half_the_side():
         assert 1 <= len(rows) <= 8 and 1 <= len(cols) <= 8
         assert zero[rows.min():rows.max() + 1, cols.min():cols.max() + 1].all()  # one filled rectangle
     assert (out == 0).any()
+
+
+def test_color_p_leaves_the_rest_of_the_batch_in_its_own_colours():
+    torch.manual_seed(1)
+    x = (torch.rand(400, 3, 4, 4) * 2 - 1).requires_grad_(True)
+    out = diff_augment(x, "color", color_p=0.25)
+    kept = (out == x).flatten(1).all(1)
+    assert 0.65 < kept.float().mean() < 0.85  # about 1 − p untouched, exactly
+    assert not (out[~kept] - x[~kept]).abs().flatten(1).amax(1).lt(1e-3).any()  # the rest really changed
+    out.sum().backward()
+    assert torch.equal(x.grad[kept], torch.ones_like(x.grad[kept]))  # identity: gradient passes unchanged
+    assert torch.equal(diff_augment(x, "color", color_p=0.0), x)

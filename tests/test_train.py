@@ -239,6 +239,7 @@ def test_bad_settings_are_one_line_errors(image_dir, tmp_path, capsys):
     for flags, message in ((["--diffaug", "blur"], "--diffaug: unknown augmentation 'blur'"),
                            (["--gamma", "-1"], "--gamma must not be negative"),
                            (["--lr-final", "0"], "--lr-final must be in (0, 1]"),
+                           (["--color-p", "1.5"], "--color-p must be in [0, 1]"),
                            (["--d-norm", "batch", "--gamma", "1"], "needs --d-norm none or spectral")):
         assert main(["--data", str(image_dir), "--out", str(tmp_path / "x"), "--epochs", "1", *TINY, *flags]) == 2
         err = capsys.readouterr().err

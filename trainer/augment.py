@@ -22,19 +22,24 @@ def check_policy(policy: str) -> str:
     return ",".join(parts)
 
 
-def diff_augment(x: torch.Tensor, policy: str) -> torch.Tensor:
+def diff_augment(x: torch.Tensor, policy: str, color_p: float = 1.0) -> torch.Tensor:
+    """Augment a batch by `policy`; each image gets the colour transforms with probability `color_p`
+    (the others keep their colours, so D still sees the true colour statistics)."""
     for p in (p for p in policy.split(",") if p):
-        x = _FUNCS[p](x)
+        x = _color(x, color_p) if p == "color" else _FUNCS[p](x)
     return x
 
 
-def _color(x: torch.Tensor) -> torch.Tensor:
+def _color(x: torch.Tensor, p: float = 1.0) -> torch.Tensor:
     b = x.shape[0]
-    x = x + (torch.rand(b, 1, 1, 1, device=x.device) - 0.5)  # brightness
-    mean = x.mean(dim=1, keepdim=True)
-    x = (x - mean) * (torch.rand(b, 1, 1, 1, device=x.device) * 2) + mean  # saturation
-    mean = x.mean(dim=[1, 2, 3], keepdim=True)
-    return (x - mean) * (torch.rand(b, 1, 1, 1, device=x.device) + 0.5) + mean  # contrast
+    y = x + (torch.rand(b, 1, 1, 1, device=x.device) - 0.5)  # brightness
+    mean = y.mean(dim=1, keepdim=True)
+    y = (y - mean) * (torch.rand(b, 1, 1, 1, device=x.device) * 2) + mean  # saturation
+    mean = y.mean(dim=[1, 2, 3], keepdim=True)
+    y = (y - mean) * (torch.rand(b, 1, 1, 1, device=x.device) + 0.5) + mean  # contrast
+    if p >= 1:
+        return y
+    return torch.where(torch.rand(b, 1, 1, 1, device=x.device) < p, y, x)
 
 
 def _translation(x: torch.Tensor, ratio: float = 0.125) -> torch.Tensor:

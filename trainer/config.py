@@ -105,6 +105,8 @@ class Config(RunConfig):
     diffaug: str = field(default="color,translation,cutout", metadata=option(
         'DiffAugment policy for D: comma list of color,translation,cutout; "" = off '
         "(colour keeps D from winning outright: measured in docs/training.md)"))
+    color_p: float = field(default=1.0, metadata=option(
+        "probability that an image D sees gets DiffAugment's colour transforms (the rest keep their colours)"))
     sync_bn: bool = field(default=False, metadata=option(
         "under torchrun: BatchNorm statistics over the global batch (SyncBatchNorm; CUDA only)"))
 
@@ -117,7 +119,7 @@ RUN_RESUMABLE = {"data", "epochs", "max_minutes", "max_steps", "threads", "log_e
 RESUMABLE = RUN_RESUMABLE | {"lr_g", "lr_d", "lr_final"}
 # What checkpoints written before a setting existed were trained with (so they resume as they were trained).
 LEGACY = {"gamma": 0.0, "d_norm": "batch", "mbstd": False, "lr_decay": "constant", "beta1": 0.5, "beta2": 0.999,
-          "loss": "bce", "ema_kimg": 44.3, "ema_rampup": 0.0, "flip": False, "lecam": 0.0}
+          "loss": "bce", "ema_kimg": 44.3, "ema_rampup": 0.0, "flip": False, "lecam": 0.0, "color_p": 1.0}
 
 
 class ConfigError(ValueError):
@@ -204,6 +206,8 @@ def check_config(cfg: Config, native_bf16: bool) -> None:
         raise ConfigError(f"--diffaug: {e}") from None
     if cfg.reg_every < 1:
         raise ConfigError(f"--reg-every must be at least 1, got {cfg.reg_every}")
+    if not 0 <= cfg.color_p <= 1:
+        raise ConfigError(f"--color-p must be in [0, 1], got {cfg.color_p}")
     for name in ("gamma", "lecam", "ema_kimg", "ema_rampup"):
         if getattr(cfg, name) < 0:
             raise ConfigError(f"{_flag(name)} must not be negative, got {getattr(cfg, name)}")

@@ -83,7 +83,7 @@ class Trainer(Task):
 
     def D_logits(self, x: torch.Tensor, d: nn.Module) -> torch.Tensor:
         with self.autocast():
-            return d(diff_augment(x, self.cfg.diffaug)).float()
+            return d(diff_augment(x, self.cfg.diffaug, self.cfg.color_p)).float()
 
     def lr_scale(self) -> float:
         """The learning rates' factor at this step: a cosine from 1 down to lr_final over cfg.epochs."""
