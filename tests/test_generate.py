@@ -76,16 +76,18 @@ def test_before_after_sheet_puts_each_model_on_its_side(exported_model, engine, 
     assert (sheet[:22] < 128).any()  # a caption is drawn
 
 
-def test_colour_stats_measure_saturation_and_contrast(exported_model, trained_run, image_dir, capsys):
-    """scripts/colour_stats.py: known pixels give known figures; a run folder scores as its exported model."""
-    from scripts.colour_stats import colour_stats, main as colour_main
+def test_face_stats_measure_saturation_contrast_and_spread(exported_model, trained_run, image_dir, capsys):
+    """scripts/face_stats.py: known pixels give known figures; a run folder scores as its exported model."""
+    from scripts.face_stats import face_stats, main as stats_main
 
     gray = np.full((2, 4, 4, 3), 128, np.uint8)
     red = np.zeros((2, 4, 4, 3), np.uint8)
     red[..., 0] = 255
-    assert colour_stats(gray) == {"saturation": 0.0, "value": 128.0, "rgb": [128.0, 128.0, 128.0], "contrast_std": 0.0}
-    assert colour_stats(red)["saturation"] == 255.0 and colour_stats(red)["rgb"] == [255.0, 0.0, 0.0]
-    assert colour_main(["--data", str(image_dir), "--n", "8", str(exported_model), str(trained_run)]) == 0
+    assert face_stats(gray) == {"saturation": 0.0, "value": 128.0, "rgb": [128.0, 128.0, 128.0],
+                                "contrast_std": 0.0, "spread_rms": 0.0}
+    assert face_stats(red)["saturation"] == 255.0 and face_stats(red)["rgb"] == [255.0, 0.0, 0.0]
+    assert face_stats(np.concatenate([gray[:1], red[:1]]))["spread_rms"] == round(((127 ** 2 + 2 * 128 ** 2) / 3) ** 0.5, 1)
+    assert stats_main(["--data", str(image_dir), "--n", "8", str(exported_model), str(trained_run)]) == 0
     real, onnx, run = (json.loads(line) for line in capsys.readouterr().out.strip().splitlines())
     assert real["source"] == "real" and real["n"] == 8 and real["saturation"] > 0
     assert {k: v for k, v in onnx.items() if k != "source"} == {k: v for k, v in run.items() if k != "source"}

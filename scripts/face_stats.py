@@ -1,12 +1,13 @@
-"""Are the generated faces as colourful and as contrasty as the real ones?
+"""Are the generated faces as colourful, as contrasty and as varied as the real ones?
 
-    python scripts/colour_stats.py --data ../shared/datasets/anime-faces-64.zip exported/generator.onnx runs/anime [--n 2000]
+    python scripts/face_stats.py --data ../shared/datasets/anime-faces-64.zip exported/generator.onnx runs/anime [--n 2000]
 
 Prints one JSON line per source — the real faces first, then each model (an .onnx file, or a run folder /
 checkpoint, exported to a temp file) — with the mean HSV saturation and value (0–255), the mean R, G, B and the
-pixel standard deviation (contrast) of n faces (seeds 0..n-1 for models, the first n images for real ones).
-Why: DiffAugment's colour transforms on every image D sees left the shipped faces paler and flatter than the
-real ones (docs/training.md, fourteenth pass), a drift FID reports only as a number.
+pixel standard deviation (contrast) of n faces (seeds 0..n-1 for models, the first n images for real ones), and
+their spread: the mean RMS pixel distance between two of the first 1,000 (a set of look-alikes scores low).
+Why: our generators' faces are paler, flatter and less varied than the real ones (docs/training.md, fourteenth
+pass); FID reports that only as one number, these figures say which.
 """
 from __future__ import annotations
 
@@ -25,12 +26,21 @@ sys.path.insert(0, str(ROOT))
 from demo.engine import Engine  # noqa: E402
 
 
-def colour_stats(faces: np.ndarray) -> dict[str, float | list[float]]:
+def spread(faces: np.ndarray, limit: int = 1000) -> float:
+    """Mean RMS pixel distance (0–255) over all pairs of the first `limit` faces."""
+    q = faces[:limit].reshape(min(len(faces), limit), -1).astype(np.float64)
+    sq = (q ** 2).sum(1)
+    d2 = sq[:, None] + sq[None, :] - 2 * q @ q.T
+    pairs = np.triu_indices(len(q), 1)
+    return float(np.sqrt(np.maximum(d2[pairs], 0) / q.shape[1]).mean()) if len(q) > 1 else 0.0
+
+
+def face_stats(faces: np.ndarray) -> dict[str, float | list[float]]:
     """faces: [N, H, W, 3] uint8 RGB."""
     hsv = np.stack([np.asarray(Image.fromarray(f).convert("HSV")) for f in faces]).astype(np.float64)
     return {"saturation": round(hsv[..., 1].mean(), 1), "value": round(hsv[..., 2].mean(), 1),
             "rgb": [round(v, 1) for v in faces.reshape(-1, 3).mean(0).tolist()],
-            "contrast_std": round(float(faces.std()), 1)}
+            "contrast_std": round(float(faces.std()), 1), "spread_rms": round(spread(faces), 1)}
 
 
 def model_faces(source: str, n: int) -> np.ndarray:
@@ -54,9 +64,9 @@ def main(argv: list[str] | None = None) -> int:
     from trainer.data import load_images
 
     real = load_images(a.data, 64, limit=a.n).permute(0, 2, 3, 1).numpy()
-    print(json.dumps({"source": "real", "n": len(real), **colour_stats(real)}))
+    print(json.dumps({"source": "real", "n": len(real), **face_stats(real)}))
     for source in a.models:
-        print(json.dumps({"source": source, "n": a.n, **colour_stats(model_faces(source, a.n))}))
+        print(json.dumps({"source": source, "n": a.n, **face_stats(model_faces(source, a.n))}))
     return 0
 
 
