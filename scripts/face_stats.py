@@ -24,15 +24,15 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from demo.engine import Engine  # noqa: E402
+from scripts.nearest import squared_distances  # noqa: E402
 
 
 def spread(faces: np.ndarray, limit: int = 1000) -> float:
     """Mean RMS pixel distance (0–255) over all pairs of the first `limit` faces."""
-    q = faces[:limit].reshape(min(len(faces), limit), -1).astype(np.float64)
-    sq = (q ** 2).sum(1)
-    d2 = sq[:, None] + sq[None, :] - 2 * q @ q.T
-    pairs = np.triu_indices(len(q), 1)
-    return float(np.sqrt(np.maximum(d2[pairs], 0) / q.shape[1]).mean()) if len(q) > 1 else 0.0
+    q = faces[:limit]
+    if len(q) < 2:
+        return 0.0
+    return float(np.sqrt(squared_distances(q, q, np.float64)[np.triu_indices(len(q), 1)]).mean())
 
 
 def face_stats(faces: np.ndarray) -> dict[str, float | list[float]]:

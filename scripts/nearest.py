@@ -23,15 +23,21 @@ from demo.engine import Engine  # noqa: E402
 from demo.images import grid  # noqa: E402
 
 
+def squared_distances(queries: np.ndarray, bank: np.ndarray, dtype: type = np.float32) -> np.ndarray:
+    """[len(queries), len(bank)] mean squared pixel differences (0–255 units) of every query to every bank image."""
+    q = queries.reshape(len(queries), -1).astype(dtype)
+    b = bank.reshape(len(bank), -1).astype(dtype)
+    d2 = (q ** 2).sum(1)[:, None] + (b ** 2).sum(1)[None, :] - 2 * q @ b.T
+    return np.maximum(d2, 0) / q.shape[1]
+
+
 def nearest(queries: np.ndarray, bank: np.ndarray, exclude_self: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """(index, RMS pixel distance in 0–255 units) of each query's nearest image in bank."""
-    q = queries.reshape(len(queries), -1).astype(np.float32)
-    b = bank.reshape(len(bank), -1).astype(np.float32)
-    d2 = (q ** 2).sum(1)[:, None] + (b ** 2).sum(1)[None, :] - 2 * q @ b.T
+    d2 = squared_distances(queries, bank)
     if exclude_self:
-        d2[d2 < 1e-3] = np.inf
+        d2[d2 * queries[0].size < 1e-3] = np.inf  # an image against itself (float error around 0)
     idx = d2.argmin(1)
-    return idx, np.sqrt(np.maximum(d2[np.arange(len(q)), idx], 0) / q.shape[1])
+    return idx, np.sqrt(d2[np.arange(len(d2)), idx])
 
 
 def main(argv: list[str] | None = None) -> int:
