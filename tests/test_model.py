@@ -33,6 +33,19 @@ def test_minibatch_std_feature():
     assert MinibatchStd(4)(torch.randn(6, 2, 3, 3)).shape == (6, 3, 3, 3)  # a group size that divides 6
 
 
+
+def test_minibatch_std_matches_torch_std_on_channels_last_bf16():
+    """The spelled-out variance (fast on CPU) must stay the population std torch computes, in the layout D trains in."""
+    torch.manual_seed(0)
+    x = torch.randn(32, 16, 4, 4).to(torch.bfloat16).contiguous(memory_format=torch.channels_last)
+    y = MinibatchStd(4)(x)
+    want = x.float().reshape(4, 8, 16, 4, 4).std(dim=0, unbiased=False).mean(dim=[1, 2, 3]).repeat(4)
+    assert y.dtype == torch.bfloat16 and y.shape == (32, 17, 4, 4)
+    assert torch.equal(y[:, :16], x)
+    assert torch.allclose(y[:, 16].float(), want[:, None, None].expand(32, 4, 4), rtol=1e-2)
+    assert y[:, 16].float().std() > 0  # groups differ: the feature is per group, not one number for the batch
+
+
 def test_bad_norm():
     with pytest.raises(ValueError, match="discriminator norm"):
         Discriminator(8, 32, "layer")

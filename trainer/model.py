@@ -67,7 +67,9 @@ class MinibatchStd(nn.Module):
         while b % g:  # a group size that divides the batch
             g -= 1
         y = x.float().reshape(g, -1, c, h, w)
-        y = (y.var(dim=0, unbiased=False) + 1e-8).sqrt().mean(dim=[1, 2, 3])  # [b / g]
+        # The variance spelled out: torch.var over a size-4 leading dim is ~4× slower on CPU (a fifth of a training
+        # step at width 32, benchmarks/mbstd.py); the two agree to float rounding.
+        y = ((y - y.mean(dim=0)).square().mean(dim=0) + 1e-8).sqrt().mean(dim=[1, 2, 3])  # [b / g]
         y = y.reshape(-1, 1, 1, 1).repeat(g, 1, h, w).to(x.dtype)
         return torch.cat([x, y], dim=1)
 
