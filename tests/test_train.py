@@ -26,6 +26,7 @@ def test_run_writes_checkpoint_samples_metrics(trained_run):
     rows = list(csv.DictReader(open(trained_run / "metrics.csv")))
     assert [int(r["step"]) for r in rows] == [2, 4, 6, 8]
     assert all(float(r["lecam"]) > 0 for r in rows)  # the LeCam regulariser is part of the default recipe
+    assert state["config"]["mbstd"] and state["discriminator"]["main.9.weight"].shape[1] == 8 * 4 + 1  # and minibatch-std
     assert all(float(r["loss_d"]) > 0 for r in rows)
     assert (trained_run / "loss.png").stat().st_size > 1000
 
@@ -109,6 +110,21 @@ def test_nan_guard_keeps_last_good_checkpoint(image_dir, tmp_path, monkeypatch, 
 def test_existing_run_needs_resume(trained_run, image_dir, capsys):
     assert main(["--data", str(image_dir), "--out", str(trained_run), "--epochs", "2", *TINY]) == 2
     assert "--resume" in capsys.readouterr().err
+
+
+
+def test_checkpoints_from_before_mbstd_was_default_resume_without_it(image_dir, tmp_path):
+    """A run saved before the config had `mbstd` was trained without minibatch-std: it must resume as it was
+    (LEGACY), not get today's default D, whose last layer has one more input channel."""
+    out = tmp_path / "old"
+    assert main(["--data", str(image_dir), "--out", str(out), "--epochs", "1", *TINY, "--no-mbstd"]) == 0
+    state = checkpoint.load(out)
+    del state["config"]["mbstd"]
+    checkpoint.save(state, out / "checkpoint.pt")
+    assert main(["--out", str(out), "--resume", "--epochs", "2"]) == 0
+    state = checkpoint.load(out)
+    assert state["epoch"] == 2 and state["config"]["mbstd"] is False
+    assert state["discriminator"]["main.8.weight"].shape[1] == 8 * 4 and "main.9.weight" not in state["discriminator"]
 
 
 def test_resume_refuses_changed_architecture(trained_run, tmp_path, capsys):

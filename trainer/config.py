@@ -90,7 +90,10 @@ class Config(RunConfig):
     d_norm: str = field(default="batch", metadata=option(
         "normalisation in D: none (needed for per-image gradient penalties), batch (DCGAN), spectral (SN-GAN)",
         choices=D_NORMS))
-    mbstd: bool = field(default=False, metadata=option("minibatch-std feature before D's last layer"))
+    mbstd: bool = field(default=True, metadata=option(
+        "minibatch-std feature before D's last layer: D sees how alike the faces of a batch are "
+        "(40.3 FID@5k at the end of a 140-epoch run against 47.0 / 47.5 without it: docs/training.md); "
+        "--no-mbstd turns it off"))
     lr_g: float = field(default=2e-4, metadata=option("generator Adam learning rate"))
     lr_d: float = field(default=2e-4, metadata=option("discriminator Adam learning rate"))
     beta1: float = field(default=0.5, metadata=option("Adam beta1 (DCGAN's 0.5; StyleGAN2/R3GAN use 0)"))
