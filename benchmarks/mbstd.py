@@ -3,8 +3,8 @@
     python -m benchmarks.mbstd [--rounds 5] [--threads 1] [--json out.json]
 
 Three discriminators at the default width take turns in one process, each timed on the default batch (32) under the
-trainer's bf16 autocast: forward + backward of D (what a training step does with D three times), --rounds blocks of
-30 calls after 5 untimed ones; figures are medians. "torch.var" is MinibatchStd as the fourteenth pass of issue #13
+trainer's bf16 autocast: forward + backward of D (what a training step does with D three times), 30 × --rounds calls
+each after 5 untimed ones, taking turns call by call; figures are medians. "torch.var" is MinibatchStd as the fourteenth pass of issue #13
 trained it (8.7–9 steps/s on one core against 10.4–11.3 without --mbstd); "spelled out" is trainer.model's today.
 """
 from __future__ import annotations
@@ -24,15 +24,9 @@ from trainer.model import Discriminator, MinibatchStd
 class TorchVarMinibatchStd(MinibatchStd):
     """The first MinibatchStd: torch.var over the group dimension (slow on CPU, same result)."""
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        b, c, h, w = x.shape
-        g = min(self.group, b)
-        while b % g:
-            g -= 1
-        y = x.float().reshape(g, -1, c, h, w)
-        y = (y.var(dim=0, unbiased=False) + 1e-8).sqrt().mean(dim=[1, 2, 3])
-        y = y.reshape(-1, 1, 1, 1).repeat(g, 1, h, w).to(x.dtype)
-        return torch.cat([x, y], dim=1)
+    @staticmethod
+    def group_std(y: torch.Tensor) -> torch.Tensor:
+        return (y.var(dim=0, unbiased=False) + 1e-8).sqrt().mean(dim=[1, 2, 3])
 
 
 def discriminators(ndf: int = 32) -> dict[str, torch.nn.Module]:
@@ -69,12 +63,11 @@ def main(argv: list[str] | None = None) -> int:
     for k, d in ds.items():
         for _ in range(5):
             step(d)
-    for _ in range(a.rounds):
-        for k, d in ds.items():
-            for _ in range(30):
-                t = time.perf_counter()
-                step(d)
-                times[k].append(time.perf_counter() - t)
+    for _ in range(a.rounds * 30):
+        for k, d in ds.items():  # one call each in turn, so that drift in the machine's speed hits all three alike
+            t = time.perf_counter()
+            step(d)
+            times[k].append(time.perf_counter() - t)
     base = statistics.median(times["no minibatch-std"])
     rows = {k: statistics.median(v) * 1000 for k, v in times.items()}
     print(f"D forward + backward, batch {a.batch}, width 32, {a.threads} thread(s), bf16 autocast")

@@ -33,7 +33,6 @@ def test_minibatch_std_feature():
     assert MinibatchStd(4)(torch.randn(6, 2, 3, 3)).shape == (6, 3, 3, 3)  # a group size that divides 6
 
 
-
 def test_minibatch_std_matches_torch_std_on_channels_last_bf16():
     """The spelled-out variance (fast on CPU) must stay the population std torch computes, in the layout D trains in."""
     torch.manual_seed(0)

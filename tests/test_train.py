@@ -112,7 +112,6 @@ def test_existing_run_needs_resume(trained_run, image_dir, capsys):
     assert "--resume" in capsys.readouterr().err
 
 
-
 def test_checkpoints_from_before_mbstd_was_default_resume_without_it(image_dir, tmp_path):
     """A run saved before the config had `mbstd` was trained without minibatch-std: it must resume as it was
     (LEGACY), not get today's default D, whose last layer has one more input channel."""
