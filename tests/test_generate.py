@@ -91,3 +91,27 @@ def test_face_stats_measure_saturation_contrast_and_spread(exported_model, train
     real, onnx, run = (json.loads(line) for line in capsys.readouterr().out.strip().splitlines())
     assert real["source"] == "real" and real["n"] == 8 and real["saturation"] > 0
     assert {k: v for k, v in onnx.items() if k != "source"} == {k: v for k, v in run.items() if k != "source"}
+
+
+def test_blind_count_shuffles_numbers_and_reads_back_the_model(exported_model, engine, tmp_path):
+    """scripts/blind_count.py: every (model, seed) once on the numbered sheet, in the cell its key says; `score`
+    counts the broken numbers per model and refuses numbers not on the sheets."""
+    from scripts.blind_count import main as blind, score
+
+    other = model_copy(exported_model, tmp_path / "other")
+    out = tmp_path / "blind"
+    assert blind(["sheet", "--models", str(exported_model), str(other), "--seeds", "0-3", "--columns", "4",
+                  "--scale", "1", "--per-sheet", "8", "--out", str(out)]) == 0
+    key = json.loads((out / "key.json").read_text())
+    assert sorted((c["model"], c["seed"]) for c in key) == sorted((str(m), s) for m in (exported_model, other)
+                                                                   for s in range(4))
+    assert [c["seed"] for c in key] != [0, 1, 2, 3, 0, 1, 2, 3]  # shuffled
+    sheet = np.asarray(Image.open(out / "sheet_1.png").convert("RGB"))
+    for c in key:
+        x, y = (c["number"] % 4) * 36, (c["number"] // 4) * 52 + 16  # 32 px faces, 4 px gap, 16 px number band
+        assert np.array_equal(sheet[y:y + 32, x:x + 32], engine.faces([c["seed"]])[0])
+    first_two = {key[0]["model"], key[1]["model"]}
+    counts = score(out / "key.json", [0, 1])
+    assert sum(v["broken"] for v in counts.values()) == 2 and all(v["faces"] == 4 for v in counts.values())
+    assert all(counts[m]["broken"] == [key[0]["model"], key[1]["model"]].count(m) for m in first_two)
+    assert blind(["score", "--key", str(out / "key.json"), "--broken", "8"]) == 2  # no face 8 on these sheets
