@@ -42,8 +42,11 @@ def numbered_sheet(faces: list[np.ndarray], first: int, columns: int, scale: int
 
 def make_sheets(models: list[str], seeds: list[int], out: Path, per_sheet: int, columns: int, scale: int,
                 shuffle_seed: int) -> list[Path]:
+    """Generate every model's faces for `seeds`, shuffle them, write the numbered sheets and key.json (number → model, seed)."""
     cells = [(m, s) for m in models for s in seeds]
-    faces = {m: Engine(m).faces(seeds, 1.0) for m in models}
+    faces = {}
+    for m in models:
+        faces.update({(m, s): face for s, face in zip(seeds, Engine(m).faces(seeds, 1.0))})
     order = np.random.default_rng(shuffle_seed).permutation(len(cells))
     key = [{"number": i, "model": cells[j][0], "seed": cells[j][1]} for i, j in enumerate(order)]
     out.mkdir(parents=True, exist_ok=True)
@@ -51,7 +54,7 @@ def make_sheets(models: list[str], seeds: list[int], out: Path, per_sheet: int, 
     paths = []
     for start in range(0, len(key), per_sheet):
         chunk = key[start:start + per_sheet]
-        imgs = [faces[c["model"]][seeds.index(c["seed"])] for c in chunk]
+        imgs = [faces[c["model"], c["seed"]] for c in chunk]
         path = out / f"sheet_{start // per_sheet + 1}.png"
         numbered_sheet(imgs, start, columns, scale).save(path)
         paths.append(path)
@@ -59,15 +62,15 @@ def make_sheets(models: list[str], seeds: list[int], out: Path, per_sheet: int, 
 
 
 def score(key_file: Path, broken: list[int]) -> dict[str, dict[str, int]]:
-    key = json.loads(key_file.read_text())
-    numbers = {c["number"] for c in key}
-    if unknown := sorted(set(broken) - numbers):
+    """Faces and broken faces per model, from the numbers noted on the sheets."""
+    key, broken_set = json.loads(key_file.read_text()), set(broken)
+    if unknown := sorted(broken_set - {c["number"] for c in key}):
         raise ValueError(f"no face numbered {unknown[:5]} on these sheets (0–{len(key) - 1})")
     counts: dict[str, dict[str, int]] = {}
     for c in key:
         row = counts.setdefault(c["model"], {"faces": 0, "broken": 0})
         row["faces"] += 1
-        row["broken"] += c["number"] in set(broken)
+        row["broken"] += c["number"] in broken_set
     return counts
 
 
