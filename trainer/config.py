@@ -68,10 +68,11 @@ class Config(RunConfig):
     out: str = field(default="runs/anime", metadata=option("run folder for checkpoint, samples and metrics"))
     epochs: int = field(default=40, metadata=option(
         "total epochs to reach; the learning rate decays over them "
-        "(40 × 18k faces: 35–60 min on one CPU core, depending on the CPU)"))
-    batch_size: int = field(default=32, metadata=option(
+        "(40 × 18k faces: 45–75 min on one CPU core, depending on the CPU)"))
+    batch_size: int = field(default=16, metadata=option(
         "images per step, over all processes under torchrun (each takes batch/world size); "
-        "32 beat 64 at equal minutes on a CPU (docs/training.md)"))
+        "on a CPU smaller batches win at equal minutes: 16 beat 32 at the one-core hour (docs/training.md); "
+        "on a GPU, where a step of 32 costs about what one of 16 does, give 32 or more"))
     nz: int = field(default=NZ, metadata=option("latent size (the app's convention)"))
     ngf: int = field(default=32, metadata=option("generator width (the paper's 64 is ~3.5× slower per step)"))
     ndf: int = field(default=32, metadata=option("discriminator width"))
