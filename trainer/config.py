@@ -72,7 +72,7 @@ class Config(RunConfig):
     batch_size: int = field(default=16, metadata=option(
         "images per step, over all processes under torchrun (each takes batch/world size); "
         "on a CPU smaller batches win at equal minutes: 16 beat 32 at the one-core hour (docs/training.md); "
-        "on a GPU, where a step of 32 costs about what one of 16 does, give 32 or more"))
+        "on a GPU, where a step of 32 should cost about what one of 16 does, give 32 or more"))
     nz: int = field(default=NZ, metadata=option("latent size (the app's convention)"))
     ngf: int = field(default=32, metadata=option("generator width (the paper's 64 is ~3.5× slower per step)"))
     ndf: int = field(default=32, metadata=option("discriminator width"))
