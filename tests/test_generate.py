@@ -115,3 +115,18 @@ def test_blind_count_shuffles_numbers_and_reads_back_the_model(exported_model, e
     assert sum(v["broken"] for v in counts.values()) == 2 and all(v["faces"] == 4 for v in counts.values())
     assert all(counts[m]["broken"] == [key[0]["model"], key[1]["model"]].count(m) for m in first_two)
     assert blind(["score", "--key", str(out / "key.json"), "--broken", "8"]) == 2  # no face 8 on these sheets
+
+
+def test_nearest_real_to_real_never_matches_an_image_with_itself():
+    """scripts/nearest.py's baseline: each probe's nearest *other* training image. Noise images are all far apart
+    (RMS ≈ 104), so a distance near 0 means the probe found itself (float error once hid that from a threshold)."""
+    from scripts.nearest import nearest
+
+    bank = np.random.RandomState(0).randint(0, 256, (50, 64, 64, 3)).astype(np.uint8)
+    probe = np.array([1, 2, 5, 7, 30])
+    idx, dist = nearest(bank[probe], bank, exclude=probe)
+    assert not np.any(idx == probe)
+    assert dist.min() > 90
+    bank[40] = bank[2]  # a real duplicate elsewhere in the bank is still found
+    idx, dist = nearest(bank[probe], bank, exclude=probe)
+    assert idx[1] == 40 and dist[1] < 1
