@@ -130,3 +130,26 @@ def test_nearest_real_to_real_never_matches_an_image_with_itself():
     bank[40] = bank[2]  # a real duplicate elsewhere in the bank is still found
     idx, dist = nearest(bank[probe], bank, exclude=probe)
     assert idx[1] == 40 and dist[1] < 1
+
+
+def test_bn_modes_tells_eval_mode_from_train_mode(trained_run, capsys):
+    """scripts/bn_modes.py: BatchNorm statistics that belong to other weights show as eval-mode faces unlike the
+    train-mode ones; re-estimated ones (what export uses) match train mode again."""
+    import torch
+
+    from scripts.bn_modes import main as bn_main, modes
+    from trainer import checkpoint
+    from trainer.export import generator_from_checkpoint
+
+    state = checkpoint.load(trained_run)
+    g, _ = generator_from_checkpoint(state)
+    for m in g.modules():
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.running_var.mul_(25)  # stale statistics: every layer's output shrinks 5× in eval mode
+    saved, recalibrated, _, train = [r["contrast_std"] for r in modes(g, state["config"]["nz"], 64, 8).values()]
+    assert abs(recalibrated - train) < 0.1 * train
+    assert saved < 0.8 * train
+    assert bn_main([str(trained_run), "--n", "32"]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [r["weights"] for r in rows] == ["ema"] * 4 + ["generator"] * 4
+    assert rows[3]["mode"] == f"train mode, batch {state['config']['batch_size']}" and rows[0]["saturation"] >= 0

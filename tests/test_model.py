@@ -17,11 +17,13 @@ def test_shapes(size):
 def test_unnormalised_d_judges_each_image_alone():
     """Gradient penalties are per image: with norm="none" and no minibatch-std, an image's logit must not depend on
     the rest of the batch; minibatch-std (and BatchNorm in train mode) deliberately make it depend."""
+    torch.manual_seed(0)  # unseeded, the outcome hung on the RNG state that earlier tests left behind
     x = torch.randn(8, 3, 32, 32)
     alone = Discriminator(8, 32, "none")
     assert torch.allclose(alone(x)[:4], alone(x[:4]), atol=1e-6)
     for d in (Discriminator(8, 32, "none", mbstd=True), Discriminator(8, 32, "batch").train()):
-        assert not torch.allclose(d(x)[:4], d(torch.cat([x[:4], x[:4] * 3]))[:4], atol=1e-4)
+        # a fresh minibatch-std D moves a logit by as little as 5e-5 (4 of 200 inits under 2e-4), far above float error
+        assert not torch.allclose(d(x)[:4], d(torch.cat([x[:4], x[:4] * 3]))[:4], atol=1e-6, rtol=0)
 
 
 def test_minibatch_std_feature():
