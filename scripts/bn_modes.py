@@ -39,10 +39,11 @@ def modes(g: torch.nn.Module, nz: int, n: int, batch_size: int) -> dict[str, dic
     """face_stats of g's faces under each normalisation (g itself is left untouched)."""
     z = torch.from_numpy(seeds_to_z(range(n), nz))
     out = {"eval, saved statistics": face_stats(faces(copy.deepcopy(g), z, False, 128))}
-    for batches, size, label in ((8, 128, "eval, recalibrated 8 x 128 (the EMA as exported)"),
-                                 (max(1, 1024 // batch_size), batch_size, f"eval, recalibrated in batches of {batch_size}")):
+    for label, kwargs in (("eval, recalibrated (the EMA as exported)", {}),  # recalibrate_bn's own defaults
+                          (f"eval, recalibrated in batches of {batch_size}",
+                           {"batches": max(1, 1024 // batch_size), "batch_size": batch_size})):
         gg = copy.deepcopy(g)
-        recalibrate_bn(gg, nz, batches=batches, batch_size=size)
+        recalibrate_bn(gg, nz, **kwargs)
         out[label] = face_stats(faces(gg, z, False, 128))
     out[f"train mode, batch {batch_size}"] = face_stats(faces(copy.deepcopy(g), z, True, batch_size))
     return out
@@ -57,12 +58,10 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(1)
     state = checkpoint.load(a.checkpoint)
     cfg = state["config"]
-    for use_ema in (True, False):
+    for use_ema in ([True, False] if state.get("ema") is not None else [False]):
         g, which = generator_from_checkpoint(state, use_ema)
         for mode, stats in modes(g, cfg["nz"], a.n, a.batch_size or cfg["batch_size"]).items():
             print(json.dumps({"weights": which, "mode": mode, **stats}, default=float))
-        if which == "generator":
-            break
     return 0
 
 
