@@ -153,3 +153,26 @@ def test_bn_modes_tells_eval_mode_from_train_mode(trained_run, capsys):
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [r["weights"] for r in rows] == ["ema"] * 4 + ["generator"] * 4
     assert rows[3]["mode"] == f"train mode, batch {state['config']['batch_size']}" and rows[0]["saturation"] >= 0
+
+
+def test_ada_rt_measures_the_share_d_calls_real(trained_run, capsys):
+    """scripts/ada_rt.py: r_t = E[sign(D(x))] (ADA's overfitting heuristic) — +1 when D calls every image real,
+    −1 when it calls none, 0 for half; colour augmentation reaches D (it can flip a verdict); the CLI reads a run."""
+    import torch
+
+    from scripts.ada_rt import main as rt_main, r_t
+
+    def brightness(x):  # a "discriminator" whose verdict is the image's mean pixel
+        return x.mean(dim=(1, 2, 3))
+
+    bright, dark = torch.full((8, 3, 4, 4), 0.3), torch.full((8, 3, 4, 4), -0.3)
+    assert r_t(brightness, [bright, bright], "", 1.0) == 1.0
+    assert r_t(brightness, [dark], "", 1.0) == -1.0
+    assert r_t(brightness, [torch.cat([bright[:4], dark[:4]])], "", 1.0) == 0.0
+    flipped = r_t(brightness, [bright] * 16, "color", 1.0)  # brightness ±0.5 turns some 0.3s negative
+    assert -1.0 < flipped < 0.9
+    assert r_t(brightness, [bright] * 16, "color", 0.0) == 1.0  # colour on no image: verdicts unchanged
+    assert rt_main([str(trained_run), "--batches", "2"]) == 0
+    row = json.loads(capsys.readouterr().out.splitlines()[0])
+    assert set(row["r_t_real"]) == {"0.0", "0.5", "1.0"}
+    assert all(-1.0 <= v <= 1.0 for v in [*row["r_t_real"].values(), *row["r_t_fake"].values()])
