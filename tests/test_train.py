@@ -387,3 +387,20 @@ def test_flip_mirrors_about_half_of_each_batch(image_dir):
     assert bool((same | mirrored).all())
     assert 0 < int((mirrored & ~same).sum()) < len(a)
     assert not (a[0].flip(-1) == a[0]).all()  # the test images are not symmetric (else it proves nothing)
+
+
+def test_metrics_log_the_share_of_real_faces_d_calls_real(image_dir):
+    """r_t = E[sign(D(real))] (ADA's heuristic, the collapse warning): computed on the real logits of the D step."""
+    tr = tiny_trainer(image_dir)
+    real_logits = torch.tensor([2.0] * 12 + [-1.0] * 4)  # 12 of 16 called real: r_t = (12 - 4) / 16 = 0.5
+    calls = []
+    d_logits = tr.D_logits
+
+    def logits(x, d):  # D's own logits for the graph, replaced in value on the first (real) call only
+        out = d_logits(x, d).flatten()
+        calls.append(len(calls))
+        return out - out.detach() + real_logits if len(calls) == 1 else out
+
+    tr.D_logits = logits
+    stats = tr.train_step(tr.batch())
+    assert stats["r_t"] == 0.5 and stats["d_real"] == pytest.approx(1.25)

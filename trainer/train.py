@@ -128,7 +128,10 @@ class Trainer(Task):
         if self.ema is not None:
             self.ema.update(self.G, self.step, self.global_batch)
         return {"loss_d": loss_d.item(), "loss_g": loss_g.item(),
-                "d_real": d_real.mean().item(), "d_fake": d_fake.mean().item(), **self.penalties,
+                "d_real": d_real.mean().item(), "d_fake": d_fake.mean().item(),
+                # ADA's overfitting heuristic E[sign(D(real))]: 1.00 for epochs on end meant D had won and G
+                # collapsed (docs/training.md, twenty-first pass)
+                "r_t": torch.sign(d_real).mean().item(), **self.penalties,
                 "lecam": reg.item() if reg is not None else float("nan"), "lr_scale": scale}
 
     def lecam_penalty(self, d_real: torch.Tensor, d_fake: torch.Tensor) -> torch.Tensor:
