@@ -404,3 +404,18 @@ def test_metrics_log_the_share_of_real_faces_d_calls_real(image_dir):
     tr.D_logits = logits
     stats = tr.train_step(tr.batch())
     assert stats["r_t"] == 0.5 and stats["d_real"] == pytest.approx(1.25)
+
+
+def test_metrics_gain_new_columns_under_one_header(tmp_path):
+    """A run resumed by a trainer that logs a new column: one header (the union), every value under its own name."""
+    from trainer.metrics import write_metrics
+
+    path = tmp_path / "metrics.csv"
+    write_metrics(path, {"step": 10, "loss_d": 0.5, "d_fake": -1.0})
+    write_metrics(path, {"step": 20, "loss_d": 0.4, "r_t": 0.75, "d_fake": -2.0})
+    write_metrics(path, {"step": 30, "loss_d": 0.3, "r_t": 1.0, "d_fake": -3.0})
+    lines = path.read_text().splitlines()
+    assert lines[0] == "step,loss_d,d_fake,r_t" and sum(line.startswith("step") for line in lines) == 1
+    rows = list(csv.DictReader(open(path)))
+    assert [(r["step"], r["d_fake"], r["r_t"]) for r in rows] == [("10", "-1.0", ""), ("20", "-2.0", "0.75"),
+                                                                   ("30", "-3.0", "1.0")]

@@ -10,14 +10,29 @@ from trainer.checkpoint import replace_atomically
 
 
 def write_metrics(path: Path, row: dict) -> None:
-    """Append one row; the header is written with the first row (and again if the columns change)."""
+    """Append one row. The file keeps one header: when a row brings new columns (a run resumed by a newer trainer),
+    the file is rewritten once with the union of the columns, earlier rows left empty in the new ones, so every
+    row reads back under the right name."""
     header = None
     if path.exists():
         with open(path, newline="") as f:
             header = next(csv.reader(f), None)
+    if header is not None and any(k not in header for k in row):
+        columns = header + [k for k in row if k not in header]
+        with open(path, newline="") as f:
+            rows = [r for r in csv.DictReader(f) if r.get("step") != "step"]
+
+        def write(tmp: Path) -> None:
+            with open(tmp, "w", newline="") as f:
+                w = csv.DictWriter(f, fieldnames=columns, restval="")
+                w.writeheader()
+                w.writerows(rows)
+
+        replace_atomically(write, path)
+        header = columns
     with open(path, "a", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=list(row))
-        if header != list(row):
+        w = csv.DictWriter(f, fieldnames=header or list(row), restval="")
+        if header is None:
             w.writeheader()
         w.writerow(row)
 
