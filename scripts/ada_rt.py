@@ -23,8 +23,10 @@ sys.path.insert(0, str(ROOT))
 
 from trainer import checkpoint  # noqa: E402
 from trainer.augment import diff_augment  # noqa: E402
+from trainer.config import LEGACY  # noqa: E402
 from trainer.data import load_images, to_float  # noqa: E402
-from trainer.model import Discriminator, Generator  # noqa: E402
+from trainer.export import generator_from_checkpoint  # noqa: E402
+from trainer.model import Discriminator  # noqa: E402
 
 COLOR_PS = (0.0, 0.5, 1.0)
 
@@ -40,17 +42,16 @@ def r_t(d: torch.nn.Module, batches: list[torch.Tensor], policy: str, color_p: f
 @torch.no_grad()
 def verdicts(state: dict, images: torch.Tensor, batches: int, seed: int = 1) -> dict:
     """r_t on real batches and on G's faces (raw G, train mode, as D sees them in training) for each colour p."""
-    cfg = state["config"]
+    cfg = {**LEGACY, **state["config"]}  # settings older checkpoints lack, as they were trained
     d = Discriminator(cfg["ndf"], cfg["image_size"], cfg["d_norm"], cfg["mbstd"])
     d.load_state_dict(state["discriminator"])
-    g = Generator(cfg["nz"], cfg["ngf"], cfg["image_size"])
-    g.load_state_dict(state["generator"])
+    g, _ = generator_from_checkpoint(state, use_ema=False)
     d.train(), g.train()  # BatchNorm on each batch's own statistics, as in a training step
     gen = torch.Generator().manual_seed(seed)
     bs = cfg["batch_size"]
     real = [to_float(images[torch.randint(len(images), (bs,), generator=gen)]) for _ in range(batches)]
     fake = [g(torch.randn(bs, cfg["nz"], generator=gen)) for _ in range(batches)]
-    return {"epoch": state["epoch"], "trained_color_p": cfg.get("color_p", 1.0),
+    return {"epoch": state["epoch"], "trained_color_p": cfg["color_p"],
             "r_t_real": {p: round(r_t(d, real, cfg["diffaug"], p), 3) for p in COLOR_PS},
             "r_t_fake": {p: round(r_t(d, fake, cfg["diffaug"], p), 3) for p in COLOR_PS}}
 

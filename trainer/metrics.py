@@ -20,7 +20,7 @@ def write_metrics(path: Path, row: dict) -> None:
     if header is not None and any(k not in header for k in row):
         columns = header + [k for k in row if k not in header]
         with open(path, newline="") as f:
-            rows = [r for r in csv.DictReader(f) if r.get("step") != "step"]
+            rows = list(csv.DictReader(f))
 
         def write(tmp: Path) -> None:
             with open(tmp, "w", newline="") as f:
