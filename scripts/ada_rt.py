@@ -12,6 +12,7 @@ this says where such a controller would take it (docs/training.md, twenty-first 
 from __future__ import annotations
 
 import argparse
+from dataclasses import asdict
 import json
 import sys
 from pathlib import Path
@@ -23,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 from trainer import checkpoint  # noqa: E402
 from trainer.augment import diff_augment  # noqa: E402
-from trainer.config import LEGACY  # noqa: E402
+from trainer.config import as_trained  # noqa: E402
 from trainer.data import load_images, to_float  # noqa: E402
 from trainer.export import generator_from_checkpoint  # noqa: E402
 from trainer.model import Discriminator  # noqa: E402
@@ -42,7 +43,7 @@ def r_t(d: torch.nn.Module, batches: list[torch.Tensor], policy: str, color_p: f
 @torch.no_grad()
 def verdicts(state: dict, images: torch.Tensor, batches: int, seed: int = 1) -> dict:
     """r_t on real batches and on G's faces (raw G, train mode, as D sees them in training) for each colour p."""
-    cfg = {**LEGACY, **state["config"]}  # settings older checkpoints lack, as they were trained
+    cfg = asdict(as_trained(state["config"]))  # settings older checkpoints lack, as they were trained
     d = Discriminator(cfg["ndf"], cfg["image_size"], cfg["d_norm"], cfg["mbstd"])
     d.load_state_dict(state["discriminator"])
     g, _ = generator_from_checkpoint(state, use_ema=False)

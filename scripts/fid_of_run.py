@@ -12,12 +12,14 @@ import json
 import subprocess
 import sys
 import tempfile
+from dataclasses import asdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from trainer import checkpoint  # noqa: E402
+from trainer.config import as_trained  # noqa: E402
 from trainer.export import export  # noqa: E402
 
 FID_TOOL = ROOT.parent / "shared" / "tools" / "fid.py"
@@ -42,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
         onnx_path = Path(tmp) / "generator.onnx"
         meta = export(a.checkpoint, onnx_path, use_ema=not a.no_ema)
         result = fid_of(onnx_path, a.n)
-    cfg = state["config"]
+    cfg = asdict(as_trained(state["config"]))  # an old run's options as it was trained, not today's defaults
     print(json.dumps({"label": a.label or Path(a.checkpoint).name, **result, "weights": meta["training"]["weights"],
                       "step": state["step"], "train_minutes": round(state["train_seconds"] / 60, 1),
                       "epoch": state["epoch"], "options": {k: cfg.get(k) for k in (

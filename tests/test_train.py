@@ -12,6 +12,7 @@ from PIL import Image
 
 from tests.conftest import ROOT, TINY
 from trainer import checkpoint
+from trainer.config import Config, as_trained
 from trainer.train import main
 
 
@@ -124,6 +125,17 @@ def test_checkpoints_from_before_mbstd_was_default_resume_without_it(image_dir, 
     state = checkpoint.load(out)
     assert state["epoch"] == 2 and state["config"]["mbstd"] is False
     assert state["discriminator"]["main.8.weight"].shape[1] == 8 * 4 and "main.9.weight" not in state["discriminator"]
+
+
+def test_as_trained_fills_what_an_old_checkpoint_predates_with_how_it_was_trained():
+    """Scripts that rebuild D or report options read a checkpoint through as_trained: a config saved before
+    minibatch-std, LeCam or colour augmentation existed means a run trained without them (LEGACY), not today's
+    defaults; what the checkpoint does store wins."""
+    cfg = as_trained({"ndf": 24, "batch_size": 64, "spectral_norm": True})
+    assert (cfg.mbstd, cfg.lecam, cfg.lr_decay, cfg.d_norm) == (False, 0.0, "constant", "spectral")
+    assert (cfg.ndf, cfg.batch_size) == (24, 64)
+    today = Config()
+    assert (today.mbstd, today.lecam) == (True, 0.03)  # so the assertions above are not today's defaults
 
 
 def test_resume_refuses_changed_architecture(trained_run, tmp_path, capsys):

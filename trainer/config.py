@@ -157,6 +157,18 @@ def build_parser(defaults: bool = True, cls: type[RunConfig] | None = None, prog
     return p
 
 
+def as_trained(saved: dict[str, Any], cls: type[RunConfig] | None = None,
+               legacy: dict[str, Any] | None = LEGACY) -> Any:
+    """A checkpoint's stored config as the run was trained: settings it predates take their LEGACY value, not
+    today's default (an old run must resume, export and be measured as it was trained, e.g. without minibatch-std)."""
+    cls = cls or Config
+    names = {f.name for f in fields(cls)}
+    cfg = cls(**{**asdict(cls()), **(legacy or {}), **{k: v for k, v in saved.items() if k in names}})
+    if "d_norm" in names and "d_norm" not in saved and saved.get("spectral_norm"):
+        cfg.d_norm = "spectral"
+    return cfg
+
+
 def parse_config(argv: list[str] | None, cls: type[RunConfig], kind: str, prog: str, usage: str,
                  resumable: set[str], legacy: dict[str, Any] | None = None) -> tuple[Any, bool]:
     """Parse a trainer's CLI into its config; with --resume, merge the typed flags onto the checkpoint's config
@@ -168,11 +180,7 @@ def parse_config(argv: list[str] | None, cls: type[RunConfig], kind: str, prog: 
             parser.error("--data is required for a new run (or pass --resume to continue one)")
         return cls(**{f.name: getattr(args, f.name) for f in fields(cls)}), False
     typed = vars(build_parser(False, cls, prog, usage).parse_args(argv))
-    saved = checkpoint.load(args.out, kind)["config"]
-    names = {f.name for f in fields(cls)}
-    cfg = cls(**{**asdict(cls()), **(legacy or {}), **{k: v for k, v in saved.items() if k in names}})
-    if "d_norm" in names and "d_norm" not in saved and saved.get("spectral_norm"):
-        cfg.d_norm = "spectral"
+    cfg = as_trained(checkpoint.load(args.out, kind)["config"], cls, legacy)
     cfg.out = args.out
     for key, value in typed.items():
         if key in ("resume", "out"):
