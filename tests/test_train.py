@@ -79,6 +79,20 @@ def test_resume_can_lower_the_learning_rates(trained_run, tmp_path):
     assert state["config"]["lr_g"] == 5e-5 and state["config"]["lr_d"] == 1e-5
 
 
+def test_resume_can_change_the_colour_probability(trained_run, tmp_path, monkeypatch):
+    """A run may end with colour on fewer images (D then sees truer colours): --color-p applies from the resume."""
+    import trainer.train as train_mod
+    seen = []
+    real_augment = train_mod.diff_augment
+    monkeypatch.setattr(train_mod, "diff_augment", lambda x, policy, p=1.0: seen.append(p) or real_augment(x, policy, p))
+    resumed = tmp_path / "tail"
+    shutil.copytree(trained_run, resumed)
+    assert main(["--out", str(resumed), "--resume", "--epochs", "3", "--color-p", "0"]) == 0
+    state = checkpoint.load(resumed)
+    assert state["step"] == 12 and state["config"]["color_p"] == 0.0
+    assert seen and set(seen) == {0.0}
+
+
 def test_sample_grid_uses_fixed_seeds(trained_run, tmp_path):
     a = Image.open(trained_run / "samples" / "last.png").tobytes()
     resumed = tmp_path / "again"

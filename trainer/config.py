@@ -117,10 +117,10 @@ class Config(RunConfig):
 
 # What may change when any run is resumed (limits, logging, the data's location); everything else must match the
 # checkpoint. Each trainer adds its own: here the learning rates, so that a run that has levelled off can be
-# fine-tuned at a lower rate.
+# fine-tuned at a lower rate, and the colour probability, so that a run can end with D seeing truer colours.
 RUN_RESUMABLE = {"data", "epochs", "max_minutes", "max_steps", "threads", "log_every", "checkpoint_every",
                  "snapshot_every"}
-RESUMABLE = RUN_RESUMABLE | {"lr_g", "lr_d", "lr_final"}
+RESUMABLE = RUN_RESUMABLE | {"lr_g", "lr_d", "lr_final", "color_p"}
 # What checkpoints written before a setting existed were trained with (so they resume as they were trained).
 LEGACY = {"gamma": 0.0, "d_norm": "batch", "mbstd": False, "lr_decay": "constant", "beta1": 0.5, "beta2": 0.999,
           "loss": "bce", "ema_kimg": 44.3, "ema_rampup": 0.0, "flip": False, "lecam": 0.0, "color_p": 1.0}
