@@ -445,3 +445,21 @@ def test_metrics_gain_new_columns_under_one_header(tmp_path):
     rows = list(csv.DictReader(open(path)))
     assert [(r["step"], r["d_fake"], r["r_t"]) for r in rows] == [("10", "-1.0", ""), ("20", "-2.0", "0.75"),
                                                                    ("30", "-3.0", "1.0")]
+
+
+def test_float32_on_a_cpu_without_bfloat16_is_announced(image_dir, tmp_path, monkeypatch, capsys):
+    """Where the CPU has no native bf16 the run trains in float32, about 3x slower than the README's hour on the
+    CPUs it was measured on: the start-up says so (and says when a forced --bf16 would be emulated)."""
+    import trainer.loop as tl
+    import trainer.train as tt
+    from trainer.loop import precision_note
+
+    assert precision_note(False, "cpu", native=True) is None and precision_note(True, "cuda", native=False) is None
+    assert "emulated" in precision_note(True, "cpu", native=False)
+    for native in (False, True):
+        monkeypatch.setattr(tl, "native_bf16", lambda: native)
+        monkeypatch.setattr(tt, "native_bf16", lambda: native)
+        assert main(["--data", str(image_dir), "--out", str(tmp_path / f"r{native}"), "--epochs", "1", *TINY]) == 0
+        err = capsys.readouterr().err
+        assert ("training in float32: this CPU has no native bfloat16" in err) is (not native)
+        assert checkpoint.load(tmp_path / f"r{native}")["config"]["bf16"] is native

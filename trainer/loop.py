@@ -42,6 +42,18 @@ def native_bf16() -> bool:
         return False
 
 
+def precision_note(bf16: bool, device_type: str, native: bool) -> str | None:
+    """A start-up note when the precision will cost speed: float32 because the CPU has no native bfloat16 (many
+    laptop and older server CPUs; the README's "an hour on one core" was measured on CPUs that have it), or bf16
+    forced on where it is emulated."""
+    if device_type != "cpu" or native:
+        return None
+    if bf16:
+        return "note: --bf16 on a CPU without native bfloat16 is emulated, slower than float32 (--no-bf16)"
+    return ("note: training in float32: this CPU has no native bfloat16, so a step takes longer than on one that has "
+            "it (bf16 autocast makes about 1.6x the steps per minute there); docs/training.md has the speed of such a CPU")
+
+
 def plain(sd: dict) -> dict:
     """A state dict without DDP's 'module.' prefix."""
     return {k.removeprefix("module."): v for k, v in sd.items()}
@@ -241,6 +253,8 @@ def run(task: type[Task], cfg: RunConfig, resume: bool = False, stop: StopFlag |
     say(f"{len(tr.data)} images, {tr.steps_per_epoch} steps/epoch of {bs}"
         + (f" ({dist.world_size} processes × {bs // dist.world_size})" if dist.enabled else "")
         + f", epochs {tr.epoch}→{cfg.epochs}")
+    if note := precision_note(bool(cfg.bf16), dist.device.type, native_bf16()):
+        say(note)
     if len(tr.data) < cfg.batch_size:
         say(f"note: only {len(tr.data)} images, fewer than --batch-size {cfg.batch_size}: every step uses all of them")
     elif rest := len(tr.data) % cfg.batch_size:
