@@ -49,7 +49,7 @@ def precision_note(bf16: bool, device_type: str, native: bool) -> str | None:
     if device_type != "cpu" or native:
         return None
     if bf16:
-        return "note: --bf16 on a CPU without native bfloat16 is emulated, slower than float32 (--no-bf16)"
+        return "note: --bf16 on a CPU without native bfloat16 is emulated: about 20x slower than float32 (--no-bf16)"
     return ("note: training in float32: this CPU has no native bfloat16, so a step takes longer than on one that has "
             "it (bf16 autocast makes about 1.6x the steps per minute there); docs/training.md has the speed of such a CPU")
 
