@@ -448,8 +448,8 @@ def test_metrics_gain_new_columns_under_one_header(tmp_path):
 
 
 def test_float32_on_a_cpu_without_bfloat16_is_announced(image_dir, tmp_path, monkeypatch, capsys):
-    """Where the CPU has no native bf16 the run trains in float32, about 3x slower than the README's hour on the
-    CPUs it was measured on: the start-up says so (and says when a forced --bf16 would be emulated)."""
+    """Where the CPU has no native bf16 the run trains in float32, far slower than on the CPUs the README's hour was
+    measured on: the start-up says so (and says when a forced --bf16 would be emulated)."""
     import trainer.loop as tl
     import trainer.train as tt
     from trainer.loop import precision_note

@@ -43,9 +43,8 @@ def native_bf16() -> bool:
 
 
 def precision_note(bf16: bool, device_type: str, native: bool) -> str | None:
-    """A start-up note when the precision will cost speed: float32 because the CPU has no native bfloat16 (many
-    laptop and older server CPUs; the README's "an hour on one core" was measured on CPUs that have it), or bf16
-    forced on where it is emulated."""
+    """A start-up note when the precision will cost speed: float32 because the CPU has no native bfloat16 (the
+    README's "an hour on one core" was measured on CPUs that have it), or bf16 forced on where it is emulated."""
     if device_type != "cpu" or native:
         return None
     if bf16:
