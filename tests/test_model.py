@@ -26,6 +26,17 @@ def test_unnormalised_d_judges_each_image_alone():
         assert not torch.allclose(d(x)[:4], d(torch.cat([x[:4], x[:4] * 3]))[:4], atol=1e-6, rtol=0)
 
 
+def test_parts_keep_minibatch_std_within_each_batch():
+    """D(cat([real, fake]), parts=2) must compare each image only with its own half: without BatchNorm it gives the
+    logits of two separate calls, where one plain call over the stacked batch mixes the halves' groups."""
+    torch.manual_seed(0)
+    real, fake = torch.randn(8, 3, 32, 32), torch.randn(8, 3, 32, 32) * 3
+    d = Discriminator(8, 32, "none", mbstd=True)
+    apart = torch.cat([d(real), d(fake)])
+    assert torch.allclose(d(torch.cat([real, fake]), parts=2), apart, atol=1e-6)
+    assert not torch.allclose(d(torch.cat([real, fake])), apart, atol=1e-4)
+
+
 def test_minibatch_std_feature():
     x = torch.zeros(8, 2, 3, 3)
     x[4:] = 1.0  # groups of 4 are images (0, 2, 4, 6) and (1, 3, 5, 7): each group holds two 0s and two 1s

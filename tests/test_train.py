@@ -281,7 +281,8 @@ def test_bad_settings_are_one_line_errors(image_dir, tmp_path, capsys):
                            (["--gamma", "-1"], "--gamma must not be negative"),
                            (["--lr-final", "0"], "--lr-final must be in (0, 1]"),
                            (["--color-p", "1.5"], "--color-p must be in [0, 1]"),
-                           (["--d-norm", "batch", "--gamma", "1"], "needs --d-norm none or spectral")):
+                           (["--d-norm", "batch", "--gamma", "1"], "needs --d-norm none or spectral"),
+                           (["--d-norm", "none", "--d-joint"], "--d-joint only changes a D with BatchNorm")):
         assert main(["--data", str(image_dir), "--out", str(tmp_path / "x"), "--epochs", "1", *TINY, *flags]) == 2
         err = capsys.readouterr().err
         assert message in err and "Traceback" not in err, err
@@ -377,9 +378,11 @@ def tiny_trainer(image_dir, **changes):
                    load_images(image_dir, 32))
 
 
-def test_generator_step_leaves_discriminator_gradients_alone(image_dir):
-    """G's update must not compute (or add to) D's weight gradients: they would be thrown away."""
-    tr = tiny_trainer(image_dir)
+@pytest.mark.parametrize("joint", [False, True])
+def test_generator_step_leaves_discriminator_gradients_alone(image_dir, joint):
+    """G's update must not compute (or add to) D's weight gradients: they would be thrown away (with --d-joint too,
+    where G's step puts reals through D again)."""
+    tr = tiny_trainer(image_dir, d_joint=joint)
     seen = {}
     d_step, g_step = tr.opt_d.step, tr.opt_g.step
     tr.opt_d.step = lambda *a, **k: (seen.__setitem__("d", [p.grad.clone() for p in tr.D.parameters()]), d_step(*a, **k))[1]
@@ -387,6 +390,19 @@ def test_generator_step_leaves_discriminator_gradients_alone(image_dir):
     tr.train_step(tr.batch())
     assert all(torch.equal(a, b) for a, b in zip(seen["d"], seen["g"]))  # D's grads untouched by G's backward
     assert all(p.requires_grad for p in tr.D.parameters())  # D trains again next step
+
+
+@pytest.mark.parametrize("joint", [False, True])
+def test_d_joint_normalises_real_and_fake_together(image_dir, joint):
+    """--d-joint: each BatchNorm of D sees the real and the fake batch at once, in D's step and in G's; without it,
+    every call holds one kind only."""
+    tr = tiny_trainer(image_dir, d_joint=joint)
+    seen = []
+    bn = next(m for m in tr.D.modules() if isinstance(m, torch.nn.BatchNorm2d))
+    bn.register_forward_hook(lambda m, inp, out: seen.append(inp[0].shape[0]))
+    stats = tr.train_step(tr.batch())
+    assert seen == ([32, 32] if joint else [16, 16, 16])
+    assert math.isfinite(stats["loss_g"]) and all(p.requires_grad for p in tr.D.parameters())
 
 
 def test_diverged_generator_step_leaves_discriminator_trainable(image_dir, monkeypatch):

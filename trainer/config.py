@@ -92,6 +92,10 @@ class Config(RunConfig):
     d_norm: str = field(default="batch", metadata=option(
         "normalisation in D: none (needed for per-image gradient penalties), batch (DCGAN), spectral (SN-GAN)",
         choices=D_NORMS))
+    d_joint: bool = field(default=False, metadata=option(
+        "D judges the real and the fake batch in one call, so its BatchNorm normalises both with the same statistics "
+        "(apart, each batch is normalised by its own, which hides a colour shift shared by all fakes); "
+        "needs --d-norm batch"))
     mbstd: bool = field(default=True, metadata=option(
         "minibatch-std feature before D's last layer: D sees how alike the faces of a batch are "
         "(40.3 FID@5k at the end of a 140-epoch run against 47.0 / 47.5 without it: docs/training.md); "
@@ -124,7 +128,8 @@ RUN_RESUMABLE = {"data", "epochs", "max_minutes", "max_steps", "threads", "log_e
 RESUMABLE = RUN_RESUMABLE | {"lr_g", "lr_d", "lr_final", "color_p"}
 # What checkpoints written before a setting existed were trained with (so they resume as they were trained).
 LEGACY = {"gamma": 0.0, "d_norm": "batch", "mbstd": False, "lr_decay": "constant", "beta1": 0.5, "beta2": 0.999,
-          "loss": "bce", "ema_kimg": 44.3, "ema_rampup": 0.0, "flip": False, "lecam": 0.0, "color_p": 1.0}
+          "loss": "bce", "ema_kimg": 44.3, "ema_rampup": 0.0, "flip": False, "lecam": 0.0, "color_p": 1.0,
+          "d_joint": False}
 
 
 class ConfigError(ValueError):
@@ -230,6 +235,9 @@ def check_config(cfg: Config, native_bf16: bool) -> None:
         raise ConfigError(f"--lr-final must be in (0, 1], got {cfg.lr_final}")
     if not (0 <= cfg.beta1 < 1 and 0 <= cfg.beta2 < 1):
         raise ConfigError("--beta1 and --beta2 must be in [0, 1)")
+    if cfg.d_joint and cfg.d_norm != "batch":
+        raise ConfigError("--d-joint only changes a D with BatchNorm (--d-norm batch): without it, judging real and "
+                          "fake in one call gives the same logits")
     if cfg.gamma and cfg.d_norm == "batch":
         raise ConfigError("--gamma > 0 needs --d-norm none or spectral: with BatchNorm in D, one image's "
                           "gradient depends on the whole batch")

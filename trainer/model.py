@@ -108,8 +108,15 @@ class Discriminator(nn.Module):
         layers.append(sn(nn.Conv2d(ndf * m[-1] + int(mbstd), 1, base, 1, 0, bias=False)))
         self.main = nn.Sequential(*layers)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.main(x).flatten()
+    def forward(self, x: torch.Tensor, parts: int = 1) -> torch.Tensor:
+        """parts > 1: x is that many batches stacked (real and fake judged in one call, so BatchNorm normalises them
+        with one set of statistics); minibatch-std still compares each image only with images of its own part."""
+        for layer in self.main:
+            if parts > 1 and isinstance(layer, MinibatchStd):
+                x = torch.cat([layer(p) for p in x.chunk(parts)])
+            else:
+                x = layer(x)
+        return x.flatten()
 
 
 def init_weights(module: nn.Module) -> None:

@@ -81,9 +81,16 @@ class Trainer(Task):
         x = to_float(self.batch_images()).to(self.dist.device, non_blocking=True)
         return x.contiguous(memory_format=torch.channels_last) if self.cfg.channels_last else x
 
-    def D_logits(self, x: torch.Tensor, d: nn.Module) -> torch.Tensor:
+    def D_logits(self, x: torch.Tensor, d: nn.Module, parts: int = 1) -> torch.Tensor:
         with self.autocast():
-            return d(diff_augment(x, self.cfg.diffaug, self.cfg.color_p)).float()
+            return d(diff_augment(x, self.cfg.diffaug, self.cfg.color_p), parts=parts).float()
+
+    def judge(self, real: torch.Tensor, fake: torch.Tensor, d: nn.Module) -> tuple[torch.Tensor, torch.Tensor]:
+        """D's logits of the real and the fake batch: in one call with --d-joint (one set of BatchNorm statistics
+        for both), else in two."""
+        if self.cfg.d_joint:
+            return self.D_logits(torch.cat([real, fake]), d, parts=2).chunk(2)
+        return self.D_logits(real, d), self.D_logits(fake, d)
 
     def lr_scale(self) -> float:
         """The learning rates' factor at this step: a cosine from 1 down to lr_final over cfg.epochs."""
@@ -103,8 +110,7 @@ class Trainer(Task):
         with self.autocast():
             fake = self.G_train(z)
         # D: real up, fake down
-        d_real = self.D_logits(real, self.D_train)
-        d_fake = self.D_logits(fake.detach(), self.D_train)
+        d_real, d_fake = self.judge(real, fake.detach(), self.D_train)
         loss_d = d_loss(cfg.loss, d_real, d_fake)
         reg = self.lecam_penalty(d_real, d_fake) if cfg.lecam else None
         if reg is not None:
@@ -117,8 +123,10 @@ class Trainer(Task):
             self.penalties = self.penalise_d(real, fake.detach())
         # G: fool the updated D (through the bare D: its gradients here are not wanted, so no all-reduce).
         # rpgan pairs each fake with a real: the real logits from D's step above stand in (only fakes carry G's gradient).
+        # With --d-joint the fakes are judged beside reals again, so G is scored under the statistics D learnt with.
         self.D.requires_grad_(False)  # only G's gradients are wanted: skips D's weight gradients (≈8% of a step, measured)
-        loss_g = g_loss(cfg.loss, self.D_logits(fake, self.D), d_real.detach())
+        g_fake = self.judge(real, fake, self.D)[1] if cfg.d_joint else self.D_logits(fake, self.D)
+        loss_g = g_loss(cfg.loss, g_fake, d_real.detach())
         self.D.requires_grad_(True)  # the graph above is already built without D's weights; the NaN guard may stop here
         self.check("generator", loss_g)
         self.opt_g.zero_grad(set_to_none=True)
