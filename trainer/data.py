@@ -28,7 +28,7 @@ class DataError(RuntimeError):
     """The data path is missing, empty, or holds no readable image."""
 
 
-def _sources(path: Path) -> Iterator[tuple[str, bytes]]:
+def sources(path: Path) -> Iterator[tuple[str, bytes]]:
     """(name, encoded bytes) of every image file under a folder (recursively) or in a zip."""
     if path.is_file() and zipfile.is_zipfile(path):
         with zipfile.ZipFile(path) as zf:
@@ -54,7 +54,7 @@ def load_images(path: str | Path, image_size: int, limit: int | None = None) -> 
     path = Path(path).expanduser()
     resize = v2.Compose([v2.Resize(image_size, antialias=True), v2.CenterCrop(image_size)])
     out, bad = [], []
-    for name, data in tqdm(_sources(path), desc=f"decoding {path.name}", unit="img", leave=False):
+    for name, data in tqdm(sources(path), desc=f"decoding {path.name}", unit="img", leave=False):
         try:
             with Image.open(io.BytesIO(data)) as img:
                 img.load()

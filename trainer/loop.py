@@ -31,15 +31,35 @@ class Diverged(RuntimeError):
     """Losses became NaN or infinite."""
 
 
+# CPU feature flags that mean bfloat16 arithmetic in hardware: x86's AVX512_BF16 and AMX, Arm's FEAT_BF16
+BF16_CPU_FLAGS = frozenset({"avx512_bf16", "amx_bf16", "bf16"})
+
+
+def cpu_flags() -> frozenset[str] | None:
+    """The CPU's feature flags as Linux lists them in /proc/cpuinfo (x86 "flags", Arm "Features"); None elsewhere."""
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return None
+    flags = {f for line in text.splitlines() if line.split(":")[0].strip() in ("flags", "Features")
+             for f in line.partition(":")[2].split()}
+    return frozenset(flags) or None
+
+
 def native_bf16() -> bool:
-    """True where the training device runs bfloat16 natively (a CUDA GPU that supports it, or a CPU
-    where oneDNN has bf16 instructions); elsewhere bf16 autocast is emulated and slow."""
+    """True where the training device runs bfloat16 natively (a CUDA GPU that supports it, or a CPU with bf16
+    instructions); elsewhere bf16 autocast is emulated and slow. oneDNN's own check says yes on any AVX-512 CPU,
+    where it emulates bf16: on one without AVX512_BF16 a step took 2.6x as long as in float32, so on Linux the
+    CPU's flags decide (docs/training.md, twenty-fourth pass)."""
     try:
         if torch.cuda.is_available():
             return bool(torch.cuda.is_bf16_supported())
-        return bool(torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported())
+        if not (torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported()):
+            return False
     except (AttributeError, RuntimeError):
         return False
+    flags = cpu_flags()
+    return flags is None or bool(flags & BF16_CPU_FLAGS)
 
 
 def precision_note(bf16: bool, device_type: str, native: bool) -> str | None:
