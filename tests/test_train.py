@@ -277,6 +277,16 @@ def test_unexpected_errors_keep_their_traceback(image_dir, tmp_path, monkeypatch
         main(["--data", str(image_dir), "--out", str(tmp_path / "bug"), "--epochs", "1", *TINY])
 
 
+def test_d_joint_is_on_by_default_with_batchnorm_and_off_without(image_dir, tmp_path):
+    """The default D (BatchNorm) judges real and fake in one call; asking for a D without BatchNorm turns that off
+    rather than failing on a setting the user never gave; the choice is stored, so a resumed run keeps it."""
+    for flags, joint in (([], True), (["--d-norm", "none"], False), (["--d-norm", "spectral"], False),
+                         (["--no-d-joint"], False)):
+        out = tmp_path / ("r" + "".join(flags))
+        assert main(["--data", str(image_dir), "--out", str(out), "--epochs", "1", "--max-steps", "1", *TINY, *flags]) == 0
+        assert checkpoint.load(out)["config"]["d_joint"] is joint, flags
+
+
 def test_bad_settings_are_one_line_errors(image_dir, tmp_path, capsys):
     for flags, message in ((["--diffaug", "blur"], "--diffaug: unknown augmentation 'blur'"),
                            (["--gamma", "-1"], "--gamma must not be negative"),
