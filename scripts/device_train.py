@@ -125,9 +125,8 @@ def main(argv: list[str] | None = None) -> int:
     note("train", {"exit": rc, "epoch": state["epoch"], "step": state["step"],
                    "minutes": round(state["train_seconds"] / 60, 2), "bf16": state["config"].get("bf16")})
     slim(ckpt, a.out / "slim.pt")
-    for name in ("metrics.csv",):
-        if (a.run / name).is_file():
-            shutil.copy(a.run / name, a.out / name)
+    if (a.run / "metrics.csv").is_file():
+        shutil.copy(a.run / "metrics.csv", a.out / "metrics.csv")
     grids = sorted((a.run / "samples").glob("epoch_*.png"))
     if grids:
         shutil.copy(grids[-1], a.out / "samples.png")

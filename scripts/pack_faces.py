@@ -15,13 +15,13 @@ import sys
 import zipfile
 from pathlib import Path
 
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from demo.images import to_rgb  # noqa: E402
-from trainer.data import DataError, sources  # noqa: E402
+from trainer.data import UNREADABLE, DataError, sources  # noqa: E402
 
 
 def pack(src: Path, dst: Path, quality: int = 90) -> tuple[int, int]:
@@ -37,7 +37,7 @@ def pack(src: Path, dst: Path, quality: int = 90) -> tuple[int, int]:
                     with Image.open(io.BytesIO(data)) as img:
                         img.load()
                         rgb = to_rgb(img)
-                except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+                except UNREADABLE:
                     skipped += 1
                     continue
                 buf = io.BytesIO()

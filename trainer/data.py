@@ -24,6 +24,10 @@ from demo.latents import PIXEL_RANGE
 IMAGE_EXTS = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff")
 
 
+# what Pillow raises for a file that is not a readable image (truncated, garbage, a decompression bomb)
+UNREADABLE = (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError)
+
+
 class DataError(RuntimeError):
     """The data path is missing, empty, or holds no readable image."""
 
@@ -59,7 +63,7 @@ def load_images(path: str | Path, image_size: int, limit: int | None = None) -> 
             with Image.open(io.BytesIO(data)) as img:
                 img.load()
                 arr = np.asarray(to_rgb(img))
-        except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+        except UNREADABLE:
             bad.append(name)
             continue
         t = torch.from_numpy(arr.copy()).permute(2, 0, 1)
