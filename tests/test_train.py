@@ -94,6 +94,33 @@ def test_resume_can_change_the_colour_probability(trained_run, tmp_path, monkeyp
     assert seen and set(seen) == {0.0}
 
 
+def test_color_tail_switches_the_colour_probability_for_the_last_epochs(image_dir, tmp_path, monkeypatch):
+    """--color-tail N: the last N epochs of --epochs use --tail-color-p (one command for what a resume with
+    --color-p did by hand); the probability in use is logged in metrics.csv."""
+    import trainer.train as train_mod
+    seen = []  # (step, p) of every augmentation
+    real_augment = train_mod.diff_augment
+    trainers = []
+    monkeypatch.setattr(train_mod, "diff_augment",
+                        lambda x, policy, p=1.0: seen.append((trainers[0].step, p)) or real_augment(x, policy, p))
+    real_init = train_mod.Trainer.__init__
+    monkeypatch.setattr(train_mod.Trainer, "__init__", lambda self, *a, **k: trainers.append(self) or real_init(self, *a, **k))
+    out = tmp_path / "tail"
+    assert main(["--data", str(image_dir), "--out", str(out), "--epochs", "3", "--color-tail", "1",
+                 "--tail-color-p", "0", *TINY]) == 0  # 64 images, batch 16: 4 steps an epoch, the tail from step 8
+    assert {p for step, p in seen if step < 8} == {1.0} and {p for step, p in seen if step >= 8} == {0.0}
+    with open(out / "metrics.csv") as f:
+        logged = {int(r["step"]): float(r["color_p"]) for r in csv.DictReader(f)}
+    assert logged == {2: 1.0, 4: 1.0, 6: 1.0, 8: 1.0, 10: 0.0, 12: 0.0}  # a row's step is counted after its update
+
+
+@pytest.mark.parametrize("flags, message", [(["--color-tail", "3"], "--color-tail must be at least 0 and less than"),
+                                            (["--tail-color-p", "1.5"], "--tail-color-p must be in [0, 1]")])
+def test_bad_color_tail_settings_are_one_line_errors(image_dir, tmp_path, capsys, flags, message):
+    assert main(["--data", str(image_dir), "--out", str(tmp_path / "bad"), "--epochs", "3", *flags, *TINY]) != 0
+    assert message in capsys.readouterr().err
+
+
 def test_sample_grid_uses_fixed_seeds(trained_run, tmp_path):
     a = Image.open(trained_run / "samples" / "last.png").tobytes()
     resumed = tmp_path / "again"

@@ -117,6 +117,10 @@ class Config(RunConfig):
         "(colour keeps D from winning outright: measured in docs/training.md)"))
     color_p: float = field(default=1.0, metadata=option(
         "probability that an image D sees gets DiffAugment's colour transforms (the rest keep their colours)"))
+    color_tail: int = field(default=0, metadata=option(
+        "over the last N epochs of --epochs, D's colour probability is --tail-color-p instead of --color-p: once G "
+        "is good, D sees truer colours and G's faces regain colour (docs/training.md, twenty-sixth pass); 0 = off"))
+    tail_color_p: float = field(default=0.5, metadata=option("the colour probability over the last --color-tail epochs"))
     sync_bn: bool = field(default=False, metadata=option(
         "under torchrun: BatchNorm statistics over the global batch (SyncBatchNorm; CUDA only)"))
 
@@ -126,11 +130,11 @@ class Config(RunConfig):
 # fine-tuned at a lower rate, and the colour probability, so that a run can end with D seeing truer colours.
 RUN_RESUMABLE = {"data", "epochs", "max_minutes", "max_steps", "threads", "log_every", "checkpoint_every",
                  "snapshot_every"}
-RESUMABLE = RUN_RESUMABLE | {"lr_g", "lr_d", "lr_final", "color_p"}
+RESUMABLE = RUN_RESUMABLE | {"lr_g", "lr_d", "lr_final", "color_p", "color_tail", "tail_color_p"}
 # What checkpoints written before a setting existed were trained with (so they resume as they were trained).
 LEGACY = {"gamma": 0.0, "d_norm": "batch", "mbstd": False, "lr_decay": "constant", "beta1": 0.5, "beta2": 0.999,
           "loss": "bce", "ema_kimg": 44.3, "ema_rampup": 0.0, "flip": False, "lecam": 0.0, "color_p": 1.0,
-          "d_joint": False}
+          "d_joint": False, "color_tail": 0}
 
 
 class ConfigError(ValueError):
@@ -225,8 +229,11 @@ def check_config(cfg: Config, native_bf16: bool) -> None:
         raise ConfigError(f"--diffaug: {e}") from None
     if cfg.reg_every < 1:
         raise ConfigError(f"--reg-every must be at least 1, got {cfg.reg_every}")
-    if not 0 <= cfg.color_p <= 1:
-        raise ConfigError(f"--color-p must be in [0, 1], got {cfg.color_p}")
+    for name in ("color_p", "tail_color_p"):
+        if not 0 <= getattr(cfg, name) <= 1:
+            raise ConfigError(f"{_flag(name)} must be in [0, 1], got {getattr(cfg, name)}")
+    if not 0 <= cfg.color_tail < cfg.epochs:
+        raise ConfigError(f"--color-tail must be at least 0 and less than --epochs ({cfg.epochs}), got {cfg.color_tail}")
     for name in ("gamma", "lecam", "ema_kimg", "ema_rampup"):
         if getattr(cfg, name) < 0:
             raise ConfigError(f"{_flag(name)} must not be negative, got {getattr(cfg, name)}")

@@ -83,7 +83,12 @@ class Trainer(Task):
 
     def D_logits(self, x: torch.Tensor, d: nn.Module, parts: int = 1) -> torch.Tensor:
         with self.autocast():
-            return d(diff_augment(x, self.cfg.diffaug, self.cfg.color_p), parts=parts).float()
+            return d(diff_augment(x, self.cfg.diffaug, self.color_p()), parts=parts).float()
+
+    def color_p(self) -> float:
+        """D's colour probability at this step: --tail-color-p over the last --color-tail epochs, else --color-p."""
+        tail_from = (self.cfg.epochs - self.cfg.color_tail) * self.steps_per_epoch
+        return self.cfg.tail_color_p if self.cfg.color_tail and self.step >= tail_from else self.cfg.color_p
 
     def judge(self, real: torch.Tensor, fake: torch.Tensor, d: nn.Module) -> tuple[torch.Tensor, torch.Tensor]:
         """D's logits of the real and the fake batch: in one call with --d-joint (one set of BatchNorm statistics
@@ -101,7 +106,7 @@ class Trainer(Task):
 
     def train_step(self, real: torch.Tensor) -> dict[str, float]:
         cfg = self.cfg
-        scale = self.lr_scale()
+        scale, color_p = self.lr_scale(), self.color_p()
         set_lr(self.opt_g, cfg.lr_g * scale)
         set_lr(self.opt_d, cfg.lr_d * scale)
         # z for the whole global batch from the shared RNG stream, then this rank's slice:
@@ -140,7 +145,7 @@ class Trainer(Task):
                 # ADA's overfitting heuristic E[sign(D(real))]: averaged over an epoch, 1.00 means D has won (it was
                 # at epochs 40 and 50 of a run whose G collapsed: docs/training.md, twenty-first pass)
                 "r_t": torch.sign(d_real).mean().item(), **self.penalties,
-                "lecam": reg.item() if reg is not None else float("nan"), "lr_scale": scale}
+                "lecam": reg.item() if reg is not None else float("nan"), "lr_scale": scale, "color_p": color_p}
 
     def lecam_penalty(self, d_real: torch.Tensor, d_fake: torch.Tensor) -> torch.Tensor:
         """LeCam against running means of D's logits (averaged over ranks, so every rank holds the same ones)."""
