@@ -3,8 +3,8 @@
     taskset -c 1 python scripts/fid_one_thread.py --real ../shared/datasets/anime-faces-64.zip --onnx runs/a/generator.onnx --n 5000
 
 Why: onnxruntime pins its intra-op threads to cores of its own choosing, ignoring `taskset`, so a FID run "pinned"
-to core 1 put two of its threads on core 0 and halved the speed of a training run pinned there (twenty-seventh pass
-of issue #13: 9.6 → ~3 steps/s). One thread per session keeps it on its core; the scores are the same computation.
+to core 0 had two of its threads on core 1 and cut a training run pinned there to a third of its speed
+(twenty-seventh pass of issue #13: 9.6 → ~3 steps/s). One thread per session keeps it on its core; the scores are the same computation.
 """
 from __future__ import annotations
 
