@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import shutil
 import sys
 from pathlib import Path
 
@@ -54,8 +55,17 @@ def main(argv: list[str] | None = None) -> int:
         p.error(f"{a.source}: needs opset 18 or later (ReduceMean with axes as an input)")
     onnx.save(add_chroma_gain(model, a.gain), str(a.out))
     meta = json.loads(a.source.with_suffix(".json").read_text())
-    meta.update(sha256=hashlib.sha256(a.out.read_bytes()).hexdigest(), onnx=a.out.name, directions=None,
+    meta.update(sha256=hashlib.sha256(a.out.read_bytes()).hexdigest(), onnx=a.out.name,
                 chroma_gain={"gain": a.gain, "source": str(a.source)})
+    # The SeFa directions come from the first layer's weights, which the gain leaves alone: they still hold.
+    dfile = (meta.get("directions") or {}).get("file")
+    if dfile and (a.source.parent / dfile).is_file():
+        copy = a.out.with_suffix(".directions.npy")
+        if copy.resolve() != (a.source.parent / dfile).resolve():
+            shutil.copyfile(a.source.parent / dfile, copy)
+        meta["directions"] = {**meta["directions"], "file": copy.name}
+    else:
+        meta["directions"] = None
     a.out.with_suffix(".json").write_text(json.dumps(meta, indent=2) + "\n")
     print(f"wrote {a.out} (colour gain {a.gain:g})", file=sys.stderr)
     return 0

@@ -1,9 +1,10 @@
 """FID of a run's checkpoint: export it to a temp ONNX file and score it with the shared FID tool.
 
-    python scripts/fid_of_run.py runs/anime [--no-ema] [--n 2000]
+    python scripts/fid_of_run.py runs/anime [--no-ema] [--n 2000] [--one-thread]
 
 Prints one JSON line: the tool's figures plus the run's step, training minutes and options,
-so results of different runs can be tabulated (docs/training.md).
+so results of different runs can be tabulated (docs/training.md). --one-thread scores through
+scripts/fid_one_thread.py, so that `taskset -c N` holds beside a training run on the other core.
 """
 from __future__ import annotations
 
@@ -21,13 +22,15 @@ sys.path.insert(0, str(ROOT))
 from trainer import checkpoint  # noqa: E402
 from trainer.config import as_trained  # noqa: E402
 from trainer.export import export  # noqa: E402
+from scripts import fid_one_thread  # noqa: E402
 
-FID_TOOL = ROOT.parent / "shared" / "tools" / "fid.py"
-REAL = ROOT.parent / "shared" / "datasets" / "anime-faces-64.zip"
+FID_TOOL, REAL = fid_one_thread.TOOL, fid_one_thread.REAL
 
 
-def fid_of(onnx_path: Path, n: int, real: Path = REAL, tool: Path = FID_TOOL) -> dict:
-    out = subprocess.run([sys.executable, str(tool), "--real", str(real), "--onnx", str(onnx_path), "--n", str(n)],
+def fid_of(onnx_path: Path, n: int, real: Path = REAL, tool: Path = FID_TOOL, one_thread: bool = False) -> dict:
+    """The shared tool's JSON figures for an ONNX generator (one onnxruntime thread with one_thread)."""
+    runner = [str(Path(fid_one_thread.__file__)), "--tool", str(tool)] if one_thread else [str(tool)]
+    out = subprocess.run([sys.executable, *runner, "--real", str(real), "--onnx", str(onnx_path), "--n", str(n)],
                          check=True, capture_output=True, text=True).stdout
     return json.loads(out.strip().splitlines()[-1])
 
@@ -38,12 +41,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-ema", action="store_true", help="score the raw generator instead of the EMA one")
     p.add_argument("--n", type=int, default=2000)
     p.add_argument("--label", default="")
+    p.add_argument("--one-thread", action="store_true", help="onnxruntime on one thread (scoring beside training)")
     a = p.parse_args(argv)
     state = checkpoint.load(a.checkpoint)
     with tempfile.TemporaryDirectory() as tmp:
         onnx_path = Path(tmp) / "generator.onnx"
         meta = export(a.checkpoint, onnx_path, use_ema=not a.no_ema)
-        result = fid_of(onnx_path, a.n)
+        result = fid_of(onnx_path, a.n, one_thread=a.one_thread)
     cfg = asdict(as_trained(state["config"]))  # an old run's options as it was trained, not today's defaults
     print(json.dumps({"label": a.label or Path(a.checkpoint).name, **result, "weights": meta["training"]["weights"],
                       "step": state["step"], "train_minutes": round(state["train_seconds"] / 60, 1),

@@ -8,13 +8,17 @@ to core 0 had two of its threads on core 1 and cut a training run pinned there t
 """
 from __future__ import annotations
 
+import argparse
 import runpy
 import sys
 from pathlib import Path
 
 import onnxruntime as ort
 
-TOOL = Path(__file__).resolve().parent.parent.parent / "shared" / "tools" / "fid.py"
+# The shared, read-only tool and real faces (docs/training.md); the other scoring scripts take their paths from here.
+SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
+TOOL = SHARED / "tools" / "fid.py"
+REAL = SHARED / "datasets" / "anime-faces-64.zip"
 _session = ort.InferenceSession
 
 
@@ -25,7 +29,15 @@ def one_thread_session(*args, **kwargs) -> ort.InferenceSession:
     return _session(*args, **kwargs)
 
 
-if __name__ == "__main__":
+def main(argv: list[str]) -> None:
+    """Run the tool (--tool, default the shared one) with the rest of argv, its sessions on one thread."""
+    p = argparse.ArgumentParser(add_help=False)
+    p.add_argument("--tool", type=Path, default=TOOL)
+    a, rest = p.parse_known_args(argv)
     ort.InferenceSession = one_thread_session
-    sys.argv = [str(TOOL), *sys.argv[1:]]
-    runpy.run_path(str(TOOL), run_name="__main__")
+    sys.argv = [str(a.tool), *rest]
+    runpy.run_path(str(a.tool), run_name="__main__")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

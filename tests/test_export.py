@@ -158,4 +158,6 @@ def test_chroma_gain_scales_colour_about_grey_and_keeps_the_contract(exported_mo
         np.testing.assert_allclose(got, np.clip(grey + gain * (ref - grey), -1, 1), atol=1e-5)
     assert np.abs(got - ref).max() > 0.01  # the gain changed something
     assert json.loads(out.with_suffix(".json").read_text())["chroma_gain"]["gain"] == 1.5
-    assert Engine(out, threads=1).faces(range(3)).shape == (3, 32, 32, 3)  # the sha256 and contract still hold
+    engine = Engine(out, threads=1)
+    assert engine.faces(range(3)).shape == (3, 32, 32, 3)  # the sha256 and contract still hold
+    assert engine.num_directions == Engine(exported_model, threads=1).num_directions > 0  # SeFa's kept

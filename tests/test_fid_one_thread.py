@@ -18,3 +18,18 @@ def test_sessions_get_one_thread_and_keep_the_callers_options(exported_model):
     assert opts.log_severity_level == 3  # the caller's other options are kept
     z = np.zeros((2, NZ), np.float32)
     np.testing.assert_array_equal(s.run(None, {"z": z})[0], plain.run(None, {"z": z})[0])
+
+
+def test_fid_of_run_one_thread_reaches_the_tools_sessions(exported_model, tmp_path):
+    """fid_of(one_thread=True) runs the tool through scripts/fid_one_thread.py: the tool's own sessions get one thread."""
+    from scripts.fid_of_run import fid_of
+
+    tool = tmp_path / "tool.py"  # stands in for the shared tool: reports its session's threads as its JSON line
+    tool.write_text(
+        "import argparse, json, onnxruntime as ort\n"
+        "p = argparse.ArgumentParser(); p.add_argument('--real'); p.add_argument('--onnx'); p.add_argument('--n')\n"
+        "a = p.parse_args()\n"
+        "o = ort.InferenceSession(a.onnx, providers=['CPUExecutionProvider']).get_session_options()\n"
+        "print(json.dumps({'threads': [o.intra_op_num_threads, o.inter_op_num_threads], 'n': int(a.n)}))\n")
+    assert fid_of(exported_model, 7, tool=tool, one_thread=True) == {"threads": [1, 1], "n": 7}
+    assert fid_of(exported_model, 7, tool=tool)["threads"] == [0, 0]
