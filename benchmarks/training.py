@@ -99,8 +99,10 @@ def head_to_head(data: str, minutes: float, n: int = 2000) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from scripts.fid_one_thread import REAL  # the shared faces' path, defined once
+
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--data", default=str(ROOT.parent / "shared" / "datasets" / "anime-faces-64.zip"))
+    p.add_argument("--data", default=str(REAL))
     p.add_argument("--seconds", type=float, default=60, help="throughput run length per trainer (0 = skip)")
     p.add_argument("--fid-minutes", type=float, default=0, help="also train each this long and compare FID@2000")
     p.add_argument("--json")
