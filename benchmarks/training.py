@@ -99,7 +99,7 @@ def head_to_head(data: str, minutes: float, n: int = 2000) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from scripts.fid_one_thread import REAL  # the shared faces' path, defined once
+    from scripts.shared_paths import REAL  # the shared faces' path, defined once
 
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data", default=str(REAL))

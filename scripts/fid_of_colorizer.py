@@ -30,7 +30,7 @@ from trainer.colorize import held_out  # noqa: E402
 from trainer.data import load_images  # noqa: E402
 from trainer.export import export  # noqa: E402
 from trainer.metrics import colourfulness  # noqa: E402
-from scripts.fid_one_thread import REAL, TOOL as FID_TOOL  # noqa: E402
+from scripts.shared_paths import REAL, TOOL as FID_TOOL  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:

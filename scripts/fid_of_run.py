@@ -23,8 +23,7 @@ from trainer import checkpoint  # noqa: E402
 from trainer.config import as_trained  # noqa: E402
 from trainer.export import export  # noqa: E402
 from scripts import fid_one_thread  # noqa: E402
-
-FID_TOOL, REAL = fid_one_thread.TOOL, fid_one_thread.REAL
+from scripts.shared_paths import REAL, TOOL as FID_TOOL  # noqa: E402
 
 
 def fid_of(onnx_path: Path, n: int, real: Path = REAL, tool: Path = FID_TOOL, one_thread: bool = False) -> dict:

@@ -16,10 +16,9 @@ from pathlib import Path
 
 import onnxruntime as ort
 
-# The shared, read-only tool and real faces (docs/training.md); the other scoring scripts take their paths from here.
-SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
-TOOL = SHARED / "tools" / "fid.py"
-REAL = SHARED / "datasets" / "anime-faces-64.zip"
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script: the repo's packages
+from scripts.shared_paths import TOOL  # noqa: E402
+
 _session = ort.InferenceSession
 
 

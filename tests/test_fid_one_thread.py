@@ -33,3 +33,19 @@ def test_fid_of_run_one_thread_reaches_the_tools_sessions(exported_model, tmp_pa
         "print(json.dumps({'threads': [o.intra_op_num_threads, o.inter_op_num_threads], 'n': int(a.n)}))\n")
     assert fid_of(exported_model, 7, tool=tool, one_thread=True) == {"threads": [1, 1], "n": 7}
     assert fid_of(exported_model, 7, tool=tool)["threads"] == [0, 0]
+
+
+def test_shared_paths_load_nothing_and_point_beside_the_repo():
+    """scripts/shared_paths.py is where the shared tool and faces are named once; a benchmark that only needs the
+    faces' path must not pay for onnxruntime (it did when the paths lived in fid_one_thread.py)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = "import sys, scripts.shared_paths as s; print('onnxruntime' in sys.modules, s.REAL, s.TOOL)"
+    root = Path(__file__).resolve().parent.parent
+    loaded, real, tool = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True,
+                                        check=True).stdout.split()
+    assert loaded == "False"
+    assert Path(real) == root.parent / "shared" / "datasets" / "anime-faces-64.zip"
+    assert Path(tool) == root.parent / "shared" / "tools" / "fid.py"
