@@ -88,7 +88,7 @@ def test_resume_can_change_the_colour_probability(trained_run, tmp_path, monkeyp
     monkeypatch.setattr(train_mod, "diff_augment", lambda x, policy, p=1.0: seen.append(p) or real_augment(x, policy, p))
     resumed = tmp_path / "tail"
     shutil.copytree(trained_run, resumed)
-    assert main(["--out", str(resumed), "--resume", "--epochs", "3", "--color-p", "0"]) == 0
+    assert main(["--out", str(resumed), "--resume", "--epochs", "3", "--color-p", "0", "--color-tail", "0"]) == 0
     state = checkpoint.load(resumed)
     assert state["step"] == 12 and state["config"]["color_p"] == 0.0
     assert seen and set(seen) == {0.0}
@@ -112,6 +112,25 @@ def test_color_tail_switches_the_colour_probability_for_the_last_epochs(image_di
     with open(out / "metrics.csv") as f:
         logged = {int(r["step"]): float(r["color_p"]) for r in csv.DictReader(f)}
     assert logged == {2: 1.0, 4: 1.0, 6: 1.0, 8: 1.0, 10: 0.0, 12: 0.0}  # a row's step is counted after its update
+
+
+def test_color_tail_defaults_to_three_sevenths_of_the_epochs_fixed_at_the_start(image_dir, tmp_path):
+    """No --color-tail: the last round(3/7 · --epochs) epochs (the measured 30 of 70) use --tail-color-p; the count
+    is stored, so resuming with more --epochs keeps it, and --color-tail 0 still turns the tail off."""
+    def logged(out):
+        with open(out / "metrics.csv") as f:
+            return {int(r["step"]): float(r["color_p"]) for r in csv.DictReader(f)}
+
+    out = tmp_path / "default"
+    assert main(["--data", str(image_dir), "--out", str(out), "--epochs", "3", *TINY]) == 0  # 4 steps an epoch
+    assert checkpoint.load(out)["config"]["color_tail"] == 1  # round(9/7)
+    assert logged(out) == {2: 1.0, 4: 1.0, 6: 1.0, 8: 1.0, 10: 0.5, 12: 0.5}
+    assert main(["--out", str(out), "--resume", "--epochs", "5"]) == 0  # the tail stays 1 epoch: epochs 4-5 at 1.0
+    assert checkpoint.load(out)["config"]["color_tail"] == 1
+    assert {s: p for s, p in logged(out).items() if s > 12} == {14: 1.0, 16: 1.0, 18: 0.5, 20: 0.5}
+    off = tmp_path / "off"
+    assert main(["--data", str(image_dir), "--out", str(off), "--epochs", "3", "--color-tail", "0", *TINY]) == 0
+    assert set(logged(off).values()) == {1.0}
 
 
 @pytest.mark.parametrize("flags, message", [(["--color-tail", "3"], "--color-tail must be at least 0 and less than"),

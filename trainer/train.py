@@ -87,8 +87,10 @@ class Trainer(Task):
 
     def color_p(self) -> float:
         """D's colour probability at this step: --tail-color-p over the last --color-tail epochs, else --color-p."""
-        tail_from = (self.cfg.epochs - self.cfg.color_tail) * self.steps_per_epoch
-        return self.cfg.tail_color_p if self.cfg.color_tail and self.step >= tail_from else self.cfg.color_p
+        tail = self.cfg.color_tail  # None (its default, unresolved) only in a Config check_config has not seen: no tail
+        if tail and self.step >= (self.cfg.epochs - tail) * self.steps_per_epoch:
+            return self.cfg.tail_color_p
+        return self.cfg.color_p
 
     def judge(self, real: torch.Tensor, fake: torch.Tensor, d: nn.Module) -> tuple[torch.Tensor, torch.Tensor]:
         """D's logits of the real and the fake batch: in one call with --d-joint (one set of BatchNorm statistics
