@@ -23,6 +23,8 @@ from pathlib import Path
 
 import torch
 
+from scripts.shared_paths import REAL  # the shared faces' path, defined once
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -99,8 +101,6 @@ def head_to_head(data: str, minutes: float, n: int = 2000) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from scripts.shared_paths import REAL  # the shared faces' path, defined once
-
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data", default=str(REAL))
     p.add_argument("--seconds", type=float, default=60, help="throughput run length per trainer (0 = skip)")
