@@ -120,10 +120,11 @@ class Config(RunConfig):
         "probability that an image D sees gets DiffAugment's colour transforms (the rest keep their colours)"))
     color_tail: int | None = field(default=None, metadata=option(
         "over the last N epochs of --epochs, D's colour probability is --tail-color-p instead of --color-p, so that D "
-        "sees truer colours once G is good; 0 = off; default: 3/7 of --epochs, rounded (60 of 140, 30 of 70, 19 of 45), fixed when "
-        "the run starts. Measured (docs/training.md, twenty-sixth to thirty-first passes): over 140 epochs (the last 60 at "
-        "0.5) 28.6 / 31.4 FID@5k on two seeds, saturation 63 / 60; over 70 epochs (the last 30) 37.5 / 35.5, saturation "
-        "58 / 59, against 33.4 and 52.5 with no tail; --tail-color-p 0 left a bar at the left edge of many faces"))
+        "sees truer colours once G is good; 0 = off; default: 3/7 of --epochs, rounded (60 of 140, 30 of 70, 19 of 45),"
+        " fixed when the run starts. Measured (docs/training.md, twenty-sixth to thirty-first passes): over 140 epochs "
+        "(the last 60 at 0.5) 28.6 / 31.4 FID@5k on two seeds, saturation 63 / 60; over 70 epochs (the last 30) 37.5 / "
+        "35.5, saturation 58 / 59, against 33.4 and 52.5 with no tail; --tail-color-p 0 left a bar at the left edge of "
+        "many faces"))
     tail_color_p: float = field(default=0.5, metadata=option("the colour probability over the last --color-tail epochs"))
     sync_bn: bool = field(default=False, metadata=option(
         "under torchrun: BatchNorm statistics over the global batch (SyncBatchNorm; CUDA only)"))
