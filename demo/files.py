@@ -22,6 +22,7 @@ import gradio as gr
 import numpy as np
 from gradio.components.gallery import GalleryData, GalleryImage
 from gradio.data_classes import FileData, ImageData
+from gradio.utils import get_upload_folder  # where Gradio stores uploads (its own _check_allowed reads the same)
 from PIL import Image
 
 from demo.images import upscale
@@ -46,6 +47,27 @@ def output_root() -> Path:
     atexit.register(shutil.rmtree, root, ignore_errors=True)
     gr.set_static_paths([root])
     return root
+
+
+class ForeignFileError(ValueError):
+    """A file value in a request that names a file the visitor did not upload and the app did not make."""
+
+
+def request_path(value: object, uploads: bool = True) -> Path:
+    """The real path of a file value that arrived in a request, if the app may read it: a file this process made
+    (its output folder) or, with uploads=True, one the visitor uploaded (Gradio's upload folder). Anything else is
+    refused before it is opened: a server path, `../` out of those folders, a symlink out of them (the real path
+    counts), a URL. Handlers take raw values (preprocess=False), and Gradio checks a file value's path only when
+    the value says it is a FileData: this is the check for the rest."""
+    path = value.get("path") if isinstance(value, dict) else value
+    if not isinstance(path, (str, Path)) or not str(path).strip():
+        raise ForeignFileError("no file: upload one")
+    real = Path(os.path.realpath(str(path)))
+    roots = [output_root()] + ([Path(get_upload_folder())] if uploads else [])
+    if not any(real.is_relative_to(os.path.realpath(r)) for r in roots):
+        raise ForeignFileError("that file was not uploaded to this app: upload the picture itself"
+                               if uploads else "that file was not made by this app")
+    return real
 
 
 def gallery(items: Sequence[tuple[str, str]]) -> list[dict]:

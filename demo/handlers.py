@@ -6,7 +6,6 @@ server keeps serving.
 from __future__ import annotations
 
 import functools
-from pathlib import Path
 from typing import Any, Callable
 
 import gradio as gr
@@ -16,7 +15,7 @@ from PIL import Image
 from demo import params
 from demo.colorizer import ColorizerEngine, Picture, PictureError, read_picture, to_gray
 from demo.engine import Engine
-from demo.files import PNG, SCALE, Outputs, file_value, gallery
+from demo.files import PNG, SCALE, Outputs, file_value, gallery, request_path
 from demo.images import save_animation, upscale
 from demo.latents import SEED_MAX
 
@@ -151,7 +150,7 @@ class Colorize:
         path = image.get("path") if isinstance(image, dict) else image
         if not path:
             raise PictureError("no picture: upload one (or send a face from Generate, Morph or Directions)")
-        return read_picture(Path(str(path)))
+        return read_picture(request_path(image))
 
     def _save(self, rgb: np.ndarray, name: str) -> str:
         path = self.out.new_dir() / name

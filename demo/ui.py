@@ -17,6 +17,7 @@ import gradio as gr
 from demo import links, live, params
 from demo.colorizer import MAX_SIDE, ColorizerEngine
 from demo.engine import Engine
+from demo.files import request_path
 from demo.handlers import DIRECTION_RANGE, MESSAGE_SECONDS, NUM_DIRECTIONS, Colorize, Handlers, friendly
 from demo.records import SESSION_CAPACITY, forget_finished_calls_from_worker
 
@@ -84,6 +85,12 @@ LINK_JS = """(seed, count, trunc, a, b, t, method, dseed, ...d) => {
 }"""
 
 
+@friendly
+def own_face(value: Any) -> str:
+    """The path of a face this app made, as a file value sent back by the browser; any other path is refused."""
+    return str(request_path(value, uploads=False))
+
+
 def check(parse: Any) -> Any:
     """A UI step that only validates (parse_* raises with a message, or the chain goes on); it outputs nothing."""
     def validate(*values: Any) -> None:
@@ -101,9 +108,11 @@ def seed_of(caption: Any) -> int | None:
 
 
 def badge(items: list[dict], a: int | None, b: int | None) -> list[dict]:
-    """The gallery's wire form with each caption reset to its seed and "· A" / "· B" added to the picked faces."""
+    """The gallery's wire form with each caption reset to its seed and "· A" / "· B" added to the picked faces.
+    The items come back from the browser, so each must be a face this app made (else a gr.Error)."""
     out = []
     for item in items or []:
+        own_face(item.get("image") if isinstance(item, dict) else None)
         s = seed_of(item.get("caption"))
         marks = [m for m, picked in (("A", a), ("B", b)) if s is not None and s == picked]
         out.append({**item, "caption": " · ".join([str(s) if s is not None else str(item.get("caption") or "")] + marks)})
@@ -291,7 +300,8 @@ def build(engine: Engine, colorizer: ColorizerEngine | None = None, queue_size: 
                 event(**check_morph).success(**ends).then(api_visibility="private", **morph)
         render.click(**check_morph).success(h.interpolate, [seed_a, seed_b, frames, method, trunc],
                                             [path_gallery, anim_file], api_name="interpolate", **to_gallery
-                                            ).then(lambda f: f, anim_file, anim_view, api_visibility="private")
+                                            ).then(own_face, anim_file, anim_view, api_visibility="private",
+                                                   preprocess=False)
 
         v_go.click(fn=check(h.parse_variations), inputs=[v_seed, v_strength, v_count, v_vseed, trunc], outputs=None,
                    **quick).success(api_name="variations", **variations)
@@ -318,10 +328,9 @@ def build(engine: Engine, colorizer: ColorizerEngine | None = None, queue_size: 
 
         def send(face: Any):
             """A generated face (its file) becomes the picture, and the Colourise tab opens."""
-            path = face.get("path") if isinstance(face, dict) else face
-            if not path:
+            if not (face.get("path") if isinstance(face, dict) else face):
                 raise gr.Error("no face to send yet", duration=MESSAGE_SECONDS, print_exception=False)
-            return path, gr.Tabs(selected="colorize_tab")
+            return own_face(face), gr.Tabs(selected="colorize_tab")
 
         for button, face in ((m_send, morph_img), (d_send, d_img)):
             button.click(send, face, [picture, tabs], api_visibility="private", preprocess=False).success(
