@@ -45,6 +45,12 @@ CSS = """
 #footer {opacity: 0.85; font-size: 0.9em}
 .autoheight .grid-container {grid-template-columns: repeat(var(--cols, 8), minmax(0, 1fr)) !important}
 #path {--cols: 8} #variations {--cols: 6}
+/* the output galleries are read-only: while empty they say what will appear there (no upload box) */
+.autoheight .empty {flex-direction: column; gap: 8px}
+.autoheight .empty::after {color: var(--body-text-color-subdued); font-size: 15px}
+#gallery .empty::after {content: "Drawing faces…"}
+#path .empty::after {content: "Press “Render path + GIF” to see every frame here"}
+#variations .empty::after {content: "Press “Vary” to see variations of the face"}
 .bigface img {width: 100% !important; height: 100% !important; object-fit: contain}
 .thumb img {object-fit: contain}
 /* hints under labels: the body text colour at 13 px (Gradio's own light grey is 1.9:1 on white; WCAG AA asks 4.5:1) */
@@ -69,7 +75,7 @@ SERVER_CLICK = "(document.querySelector('button#{0}') || document.querySelector(
 MORPH_JS = f"(a, b, t, m, psi) => {{ window.animeLive ? window.animeLive.morph(a, b, t, m, psi) : {SERVER_CLICK.format('morph_srv')}; }}"
 DIRECTIONS_JS = ("(...v) => { window.animeLive ? window.animeLive.directions(...v) : "
                  f"{SERVER_CLICK.format('dir_srv')}; }}")
-TRUNCATION_JS = "(...v) => { window.animeLive && window.animeLive.truncation(...v); }"
+TRUNCATION_JS = f"(...v) => {{ window.animeLive ? window.animeLive.truncation(...v) : {SERVER_CLICK.format('trunc_srv')}; }}"
 LOAD_LIVE_JS = "() => { window.animeLive && window.animeLive.load(); }"
 # "Copy link": the state on screen as a query string (demo/links.py reads it back); works without live.js too
 LINK_JS = """(seed, count, trunc, a, b, t, method, dseed, ...d) => {
@@ -176,6 +182,7 @@ def build(engine: Engine, colorizer: ColorizerEngine | None = None, queue_size: 
                     trunc = gr.Slider(*params.TRUNCATION, value=1.0, step=0.05, label="Truncation",
                                       info="< 1: safer, more average faces; > 1: wilder", scale=3, elem_id="trunc")
                     go = gr.Button("Generate", variant="primary", scale=1, elem_id="generate")
+                    trunc_srv = gr.Button("faces at this truncation (server)", visible="hidden", elem_id="trunc_srv")
                 with gr.Row(elem_id="pickrow", equal_height=True):
                     target = gr.Radio(["A", "B"], value="A", label="Next click picks", scale=1, min_width=140,
                                       elem_id="target")
@@ -186,7 +193,7 @@ def build(engine: Engine, colorizer: ColorizerEngine | None = None, queue_size: 
                     picked = gr.Markdown("Picked: A = 42, B = 1234 — click faces to change them", elem_id="picked")
                 faces = gr.Gallery(label="Faces (caption = seed; click one to pick it)", columns=8,
                                    object_fit="contain", elem_id="gallery", elem_classes="autoheight",
-                                   buttons=GALLERY_BUTTONS, allow_preview=False)
+                                   buttons=GALLERY_BUTTONS, allow_preview=False, interactive=False)
                 examples = gr.Examples([[42, 16, 1.0], [2026, 32, 0.7], [7, 64, 1.0]], inputs=[seed, count, trunc],
                                        api_visibility="private", label="Examples",
                                        example_labels=["seed 42 · 16 faces", "seed 2026 · 32, truncation 0.7",
@@ -212,7 +219,7 @@ def build(engine: Engine, colorizer: ColorizerEngine | None = None, queue_size: 
                     m_send = gr.Button("🎨 Colourise the in-between face", elem_id="m_send", scale=1)
                     morph_srv = gr.Button("in-between face (server)", visible="hidden", elem_id="morph_srv")
                 path_gallery = gr.Gallery(label="Path", columns=8, elem_id="path", elem_classes="autoheight",
-                                          allow_preview=False, buttons=GALLERY_BUTTONS)
+                                          allow_preview=False, buttons=GALLERY_BUTTONS, interactive=False)
                 with gr.Row():
                     anim_file = gr.File(label="Animated GIF (loops A → B → A): download", elem_id="gif", interactive=False)
                     anim_view = gr.Image(label="Preview", height=200, interactive=False, elem_classes="bigface",
@@ -225,7 +232,7 @@ def build(engine: Engine, colorizer: ColorizerEngine | None = None, queue_size: 
                     v_vseed = gr.Number(value=0, label="Variation seed")
                     v_go = gr.Button("Vary", variant="primary", elem_id="vary")
                 v_gallery = gr.Gallery(label="Original first, then variations", columns=6, buttons=GALLERY_BUTTONS,
-                                       elem_classes="autoheight", allow_preview=False, elem_id="variations")
+                                       elem_classes="autoheight", allow_preview=False, elem_id="variations", interactive=False)
             with gr.Tab("Directions", id="directions_tab") as dir_tab:
                 gr.Markdown("Unsupervised directions (SeFa) of this generator, strongest first. "
                             "What each one changes is found, not labelled — try them." if useful else
@@ -290,11 +297,15 @@ def build(engine: Engine, colorizer: ColorizerEngine | None = None, queue_size: 
                     f"Picked: A = {a}, B = {b} — open **Morph** to blend them")
 
         check_morph = dict(fn=check(h.parse_morph), inputs=morph_in, outputs=None, **quick)
-        morph_srv.click(api_name="morph", **morph)  # the API endpoint, and the controls' server path
+        # The live controls are drawn in the browser while they move (no request); once a control settles (the pointer
+        # lets go, or a key or typed value has stopped changing it) live.js clicks its hidden server button, so the
+        # server's copy (the download) is the face on screen. Those server steps show no progress overlay: the face on
+        # screen is already right.
+        synced = dict(show_progress="hidden")
+        morph_srv.click(api_name="morph", **synced, **morph)  # the API endpoint, and the controls' server path
         live_morph = dict(fn=None, inputs=morph_in, outputs=None, js=MORPH_JS, api_visibility="private")
-        t.change(**live_morph)  # drawn in the browser while dragging (no request) …
+        t.change(**live_morph)
         method.change(**live_morph)
-        t.release(api_visibility="private", **morph)  # … and once from the server on release, so downloads match
         for box in (seed_a, seed_b):
             for event in (box.submit, box.blur):
                 event(**check_morph).success(**ends).then(api_visibility="private", **morph)
@@ -309,10 +320,9 @@ def build(engine: Engine, colorizer: ColorizerEngine | None = None, queue_size: 
                        inputs=d_in, outputs=None, **quick)
         d_seed.submit(**check_d).success(api_name="directions", **directions)
         d_seed.blur(**check_d).success(api_visibility="private", **directions)
-        dir_srv.click(api_visibility="private", **directions)
+        dir_srv.click(api_visibility="private", **synced, **directions)
         for c in sliders:
             c.change(None, d_in, None, js=DIRECTIONS_JS, api_visibility="private")
-            c.release(api_visibility="private", **directions)
         trunc.change(None, [seed_a, seed_b, t, method, d_seed, *sliders, trunc], None, js=TRUNCATION_JS,
                      api_visibility="private")
         for tab in (morph_tab, dir_tab):  # the runtime is fetched when a live tab first opens, not on first paint
@@ -342,8 +352,8 @@ def build(engine: Engine, colorizer: ColorizerEngine | None = None, queue_size: 
                      ).then(**ends).then(api_visibility="private", **morph).then(
                      api_visibility="private", **directions).then(api_visibility="private", **variations)
 
-        trunc.release(**check_gen).success(api_visibility="private", **gen).then(**ends).then(
-            api_visibility="private", **morph)
+        trunc_srv.click(**check_gen).success(api_visibility="private", **gen).then(**ends).then(
+            api_visibility="private", **synced, **morph).then(api_visibility="private", **synced, **directions)
         restored = [seed, count, trunc, seed_a, seed_b, t, method, d_seed, *sliders, tabs]
         keys = ["seed", "count", "trunc", "a", "b", "t", "method", "dseed", *(f"d{i + 1}" for i in range(NUM_DIRECTIONS))]
 

@@ -47,8 +47,9 @@ def test_generate(client):
     assert [o["caption"] for o in out] == ["10", "11", "12", "13", "14"]
     first = pixels(out[0]["image"])
     assert first.shape == (32 * SCALE, 32 * SCALE, 3) and out[0]["image"].endswith(".jpg")
-    again = client.predict(12, 1, api_name="/generate")
-    assert np.array_equal(pixels(again[0]["image"]), pixels(out[2]["image"]))  # face i = seed + i
+    for i, seed in enumerate(range(10, 15)):  # face i is seed + i's own face, in order (not just the middle one)
+        alone = client.predict(seed, 1, api_name="/generate")
+        assert np.array_equal(pixels(alone[0]["image"]), pixels(out[i]["image"])), i
 
 
 def test_morph_endpoints(client):
@@ -67,6 +68,10 @@ def test_interpolate(client, method):
     b = pixels(client.predict(9, 1, api_name="/generate")[0]["image"])
     assert np.array_equal(pixels(frames[0]["image"]), a)
     assert np.array_equal(pixels(frames[-1]["image"]), b)
+    # the path's ends are exactly A and B: with three frames the middle one is neither
+    three = [pixels(f["image"]) for f in client.predict(3, 9, 3, method, api_name="/interpolate")[0]]
+    assert np.array_equal(three[0], a) and np.array_equal(three[2], b)
+    assert not np.array_equal(three[1], a) and not np.array_equal(three[1], b)
     anim = Image.open(gif)
     assert anim.format == "GIF" and anim.n_frames == 2 * 6 - 2  # A→B→A, turning frames once
 

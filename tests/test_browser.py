@@ -184,3 +184,36 @@ def test_dice_picks_a_new_seed_in_the_browser(browser, page_url):
     new = page.locator("#seed input").input_value()
     page.wait_for_function("(s) => document.querySelector('#gallery').innerText.includes(s)", arg=new, timeout=30_000)
     page.close()
+
+
+def test_output_galleries_are_read_only(browser, page_url):
+    """No gallery takes uploads or lets a visitor clear or delete faces; while the first faces are drawn the gallery
+    says so instead of offering a drop zone."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    held = []
+    page.route("**/gradio_api/queue/join**", lambda route: held.append(route))  # the first faces wait
+    page.goto(page_url, wait_until="load", timeout=60_000)
+    page.wait_for_function("() => document.querySelector('#gallery .empty')", timeout=30_000)
+    early = page.locator("#gallery").inner_text()
+    assert "Drop" not in early and "Upload" not in early
+    assert page.evaluate("() => getComputedStyle(document.querySelector('#gallery .empty'), '::after').content") \
+        == '"Drawing faces…"'
+    page.unroute("**/gradio_api/queue/join**")  # the held requests go on to the server
+    page.wait_for_function(LOADED, arg=["#gallery img", 16], timeout=60_000)
+    page.get_by_role("tab", name="Morph").click()
+    page.locator("#render").click()
+    page.wait_for_function(LOADED, arg=["#path img", 16], timeout=60_000)
+    page.get_by_role("tab", name="Variations").click()
+    page.locator("#vary").click()
+    page.wait_for_function(LOADED, arg=["#variations img", 12], timeout=60_000)
+    for gallery, tab in (("#gallery", "Generate"), ("#path", "Morph"), ("#variations", "Variations")):
+        page.get_by_role("tab", name=tab).click()
+        editing = page.evaluate("""(sel) => {
+            const root = document.querySelector(sel);
+            const labels = [...root.querySelectorAll('button')].map(b => (b.getAttribute('aria-label') || '') + ' '
+                                                                      + (b.title || '') + ' ' + b.innerText);
+            return {files: root.querySelectorAll('input[type=file]').length,
+                    edits: labels.filter(l => /clear|delete|remove|upload/i.test(l))};
+        }""", gallery)
+        assert editing == {"files": 0, "edits": []}, (gallery, editing)
+    page.close()

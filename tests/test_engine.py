@@ -67,6 +67,13 @@ def test_interpolation_endpoints(engine):
     assert np.abs(s - l).mean() > 0.5  # the two paths really differ mid-way
 
 
+def test_paths_apply_truncation(engine):
+    """A path at truncation 0.5 starts and ends at the seeds' faces at 0.5, not at 1."""
+    ends = engine.path(3, 4, [0.0, 1.0], "slerp", 0.5)
+    assert np.array_equal(ends[0], engine.faces([3], 0.5)[0]) and np.array_equal(ends[1], engine.faces([4], 0.5)[0])
+    assert not np.array_equal(ends[0], engine.faces([3], 1.0)[0])
+
+
 def test_variations_are_seeded(engine):
     a = engine.variations(3, 4, 0.5, variation_seed=1)
     assert a.shape[0] == 5 and np.array_equal(a[0], engine.faces([3])[0])

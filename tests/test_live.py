@@ -91,24 +91,44 @@ def test_browser_faces_match_the_server(browser, app, engine):
     page.close()
 
 
-def test_scrubbing_morph_and_directions_makes_no_request(browser, app):
+def drag(page, selector: str, fractions) -> None:
+    """A real mouse drag along a range input, the button held down through every position (not released)."""
+    box = page.locator(selector).bounding_box()
+    y = box["y"] + box["height"] / 2
+    page.mouse.move(box["x"] + fractions[0] * box["width"], y)
+    page.mouse.down()
+    for f in fractions[1:]:
+        page.mouse.move(box["x"] + f * box["width"], y, steps=2)
+
+
+def test_dragging_makes_no_request_until_release(browser, app):
+    """While the mouse drags the Morph or a Directions slider nothing goes to the server; letting go sends one
+    request, which brings the server's copy of the face on screen."""
     page = open_app(browser, app)
     page.get_by_role("tab", name="Morph").click()
     assert ready(page) == "ready"
     page.wait_for_function(LOADED, arg=["#morph img", 1], timeout=30_000)
+    page.wait_for_timeout(800)
     joins = []
     page.on("request", lambda r: QUEUE.search(r.url) and joins.append(r.url))
-    before = page.evaluate("() => window.animeLive.state.frames")
-    scrub(page, "#t input[type=range]", [i / 30 for i in range(31)])
-    page.wait_for_function("(n) => window.animeLive.state.frames > n && !window.animeLive.state.busy", arg=before)
-    drawn = page.evaluate("() => window.animeLive.state.lastFaces.morph !== undefined")
-    page.get_by_role("tab", name="Directions").click()
-    scrub(page, "#dir1 input[type=range]", [x / 4 for x in range(-4, 5)])
-    page.wait_for_function("() => window.animeLive.state.lastFaces.edit !== undefined && !window.animeLive.state.busy")
-    page.wait_for_timeout(500)
-    assert drawn and joins == [], joins
-    # what is on screen is the live face: the canvas over #morph shows it
-    assert page.locator("#morph canvas.live-face").count() == 1
+    for tab, slider, face in (("Morph", "#t", "morph"), ("Directions", "#dir1", "edit")):
+        page.get_by_role("tab", name=tab).click()
+        page.wait_for_function(LOADED, arg=[f"#{face} img", 1], timeout=30_000)
+        page.wait_for_timeout(500)
+        joins.clear()
+        before = page.evaluate("() => window.animeLive.state.frames")
+        drag(page, f"{slider} input[type=range]", [0.05 + i / 40 for i in range(36)])
+        page.wait_for_function("(n) => window.animeLive.state.frames > n + 5 && !window.animeLive.state.busy",
+                               arg=before, timeout=30_000)
+        page.wait_for_timeout(800)  # longer than live.js's settle delay: held down, nothing is sent
+        assert joins == [], (tab, joins)
+        assert page.locator(f"#{face} canvas.live-face").count() == 1  # what is on screen is the live face
+        src = page.locator(f"#{face} img").get_attribute("src")
+        page.mouse.up()
+        page.wait_for_function("([sel, s]) => document.querySelector(sel)?.src !== s", arg=[f"#{face} img", src],
+                               timeout=30_000)
+        page.wait_for_timeout(800)
+        assert len(joins) == 1, (tab, joins)
     page.close()
 
 
@@ -221,6 +241,15 @@ def test_link_values_are_parsed_clamped_and_named():
     assert restore({"seed": "7" * 100}, [])[0] == {}  # too long: ignored unread
 
 
+def test_each_link_direction_is_clamped_to_its_own_limit():
+    from demo.links import restore
+
+    limits = [1.0, 3.0, 2.0, 4.0, 6.0, 6.0, 6.0, 6.0]
+    values, notes = restore({"d1": "2.5", "d2": "2.5", "d3": "-2.5", "d4": "-3.5"}, limits)
+    assert values == {"d1": 1.0, "d2": 2.5, "d3": -2.0, "d4": -3.5}, values
+    assert "d1=2.5 clamped to 1" in "; ".join(notes) and not any(n.startswith("d2") for n in notes)
+
+
 def test_runtime_is_unpacked_once_into_a_cache(tmp_path, monkeypatch):
     """The wasm lives gzipped in git; the served copy is the unpacked binary, made once per machine."""
     from demo import live
@@ -237,3 +266,38 @@ def test_runtime_is_unpacked_once_into_a_cache(tmp_path, monkeypatch):
         assert {p.name for p in first.iterdir()} == {*live.RUNTIME_FILES, "ort-wasm-simd-threaded.wasm"}
     finally:
         live.runtime_dir.cache_clear()
+
+
+def test_keyboard_moves_end_with_the_download_equal_to_the_screen(browser, app, engine):
+    """Arrow keys on the Morph and Directions sliders (no pointer, so no release event): once the keys stop, the
+    server's face (what the download saves) is the face drawn on screen, at the link's truncation."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(app + "?trunc=0.7&tab=morph", wait_until="load", timeout=60_000)
+    page.wait_for_function(LOADED, arg=["#morph img", 1], timeout=60_000)
+    assert ready(page) == "ready"
+    page.wait_for_timeout(1500)  # the link's own redraw settles
+    size = engine.info.image_size
+
+    def keys_then_compare(slider: str, face: str, presses: int, face_at) -> float:
+        src = page.locator(f"#{face} img").get_attribute("src")
+        start = float(page.locator(f"#{slider} input[type=range]").input_value())
+        page.locator(f"#{slider} input[type=range]").focus()
+        for _ in range(presses):
+            page.keyboard.press("ArrowRight")
+        page.wait_for_function("([sel, s]) => document.querySelector(sel)?.src !== s", arg=[f"#{face} img", src],
+                               timeout=30_000)
+        page.wait_for_timeout(300)
+        value = float(page.locator(f"#{slider} input[type=range]").input_value())
+        want, before = face_at(value).astype(int), face_at(start).astype(int)
+        screen = np.array(page.evaluate(f"() => Array.from(window.animeLive.state.lastFaces['{face}'].rgb)"))
+        assert np.abs(screen.reshape(want.shape) - want).max() <= 2  # the live face: this value, this truncation
+        served = served_face(page, f"#{face} img", size)
+        assert np.abs(served - want).mean() < min(3, np.abs(served - before).mean())  # the download: the same face
+        return value
+
+    assert keys_then_compare("t", "morph", 30, lambda t: engine.path(42, 1234, [t], "slerp", 0.7)[0]) == 0.8
+    page.get_by_role("tab", name="Directions").click()
+    page.wait_for_function(LOADED, arg=["#edit img", 1], timeout=30_000)
+    k = engine.num_directions
+    assert keys_then_compare("dir1", "edit", 4, lambda v: engine.edit(42, [v] + [0.0] * (k - 1), 0.7)) > 0
+    page.close()

@@ -219,13 +219,48 @@ async function schedule(job) {
   }
 }
 
-async function live(serverButton, job) {
+// eager: without the runtime, each change goes to the server (a face per step of a drag); else once it settles
+async function live(serverButton, job, eager = true) {
   if (state.status !== "ready") {
     const session = await load();
-    if (!session) return viaServer(serverButton);
+    if (!session) return eager ? viaServer(serverButton) : settle(serverButton);
   }
+  if (serverButton) settle(serverButton);
   return schedule(job);
 }
+
+// ---- the server's copy of the face on screen ----------------------------------------------------------------
+// A face drawn here is also asked of the server once its control settles, so that what the download button saves
+// (and what the app remembers) is the face on screen, however the value changed: at once when the pointer that
+// dragged it lets go, else SETTLE_MS after the last change (arrow keys, a typed value, Reset, a link). While a
+// pointer is down nothing is sent: a drag costs one request, at its end.
+export const SETTLE_MS = 300;
+const sync = { dirty: new Set(), timer: null, pointer: false, sent: 0 };
+state.sync = sync;
+
+function settle(serverButton) {
+  sync.dirty.add(serverButton);
+  clearTimeout(sync.timer);
+  sync.timer = setTimeout(flush, SETTLE_MS);
+}
+
+function flush() {
+  clearTimeout(sync.timer);
+  sync.timer = null;
+  if (sync.pointer || !sync.dirty.size) return;
+  // truncation's server step redraws the gallery, the picks, the in-between and the edited face: it covers the rest
+  const buttons = sync.dirty.has("trunc_srv") ? ["trunc_srv"] : [...sync.dirty];
+  sync.dirty.clear();
+  buttons.forEach((b) => { sync.sent++; viaServer(b); });
+}
+
+function letGo(e) {
+  if (e.type === "blur" && e.target !== window) return;  // an element losing focus (capture sees those too)
+  sync.pointer = false;
+  flush();
+}
+addEventListener("pointerdown", () => { sync.pointer = true; }, true);
+for (const name of ["pointerup", "pointercancel", "blur"]) addEventListener(name, letGo, true);
 
 // ---- what the app's events call ----------------------------------------------------------------------------
 export function morph(seedA, seedB, t, method, truncation) {
@@ -252,16 +287,16 @@ export function directions(seed, ...rest) {
 export function truncation(seedA, seedB, t, method, seed, ...rest) {
   // while the truncation slider moves: the in-between face and the edited face, in one batch
   const cfg = config();
-  if (!cfg || cfg.disabled || state.status === "failed") return;  // the server redraws everything on release
+  if (!cfg || cfg.disabled || state.status === "failed") return settle("trunc_srv");  // the server redraws it all
   const psi = rest[rest.length - 1], amounts = rest.slice(0, -1).map(Number);
-  if (![seedA, seedB, seed].every((s) => validSeed(Number(s)))) return;
-  return live(null, async () => {
+  if (![seedA, seedB, seed].every((s) => validSeed(Number(s)))) return settle("trunc_srv");
+  return live("trunc_srv", async () => {
     const zm = morphZ(Number(seedA), Number(seedB), Number(t), method, cfg.nz).map((v) => v * f32(psi));
     const zd = editZ(Number(seed), amounts, cfg.directions, cfg.nz).map((v) => v * f32(psi));
     const [fm, fd] = await renderFaces([Float32Array.from(zm), Float32Array.from(zd)]);
     draw("morph", fm);
     draw("edit", fd);
-  });
+  }, false);
 }
 
 export async function faceFor(kind, args) {  // for tests and the benchmark: a face's raw pixels, drawn nowhere
