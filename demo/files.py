@@ -7,6 +7,7 @@ bounded; Gradio's cache never shrinks), and the whole folder is removed when the
 from __future__ import annotations
 
 import atexit
+import io
 import functools
 import os
 import shutil
@@ -14,6 +15,7 @@ import tempfile
 import threading
 import time
 import uuid
+import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Callable, Sequence
@@ -110,6 +112,20 @@ class Outputs:
 
         list(self.pool.map(write, range(len(faces))))
         return paths
+
+    def zip(self, faces: Sequence[tuple[str, np.ndarray]], name: str) -> Path:
+        """(file name, face [H, W, 3] uint8) pairs → one zip of lossless PNGs at SCALE×, for "Download all"."""
+        path = self.new_dir() / name
+
+        def png(face: np.ndarray) -> bytes:
+            buf = io.BytesIO()
+            upscale(face, SCALE).save(buf, **PNG)
+            return buf.getvalue()
+
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as z:  # PNG is compressed already
+            for (fname, _), data in zip(faces, self.pool.map(png, [f for _, f in faces])):
+                z.writestr(fname, data)
+        return path
 
     def new_dir(self) -> Path:
         """A fresh folder for one response; once a minute, folders older than FILE_TTL are removed."""

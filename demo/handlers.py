@@ -18,8 +18,10 @@ from demo.engine import Engine
 from demo.files import PNG, SCALE, Outputs, file_value, gallery, request_path
 from demo.images import save_animation, upscale
 from demo.latents import SEED_MAX
+from demo.picks import own_face, seed_of
 
 DIRECTION_RANGE = 6.0  # SeFa slider range (in units of z's std)
+GIF_SIZES = (128, 256, 512)  # px a side of the Morph GIF
 NUM_DIRECTIONS = 8  # /directions always takes this many amounts, whatever the model ships (the API never changes)
 
 
@@ -67,10 +69,14 @@ class Handlers:
                 params.method(method), params.real(truncation, "truncation", *params.TRUNCATION))
 
     @staticmethod
-    def parse_interpolate(seed_a: Any, seed_b: Any, frames: Any, method: Any = "slerp", truncation: Any = 1.0):
+    def parse_interpolate(seed_a: Any, seed_b: Any, frames: Any, method: Any = "slerp", truncation: Any = 1.0,
+                          gif_size: Any = GIF_SIZES[0]):
+        size = params.integer(gif_size, "GIF size", GIF_SIZES[0], GIF_SIZES[-1])
+        if size not in GIF_SIZES:
+            raise ValueError(f"GIF size must be one of {', '.join(map(str, GIF_SIZES))}, got {size}")
         return (params.seed(seed_a, "seed A"), params.seed(seed_b, "seed B"),
                 params.integer(frames, "frames", 2, params.MAX_FRAMES), params.method(method),
-                params.real(truncation, "truncation", *params.TRUNCATION))
+                params.real(truncation, "truncation", *params.TRUNCATION), size)
 
     @staticmethod
     def parse_variations(seed: Any, strength: Any, count: Any, variation_seed: Any, truncation: Any = 1.0):
@@ -110,14 +116,49 @@ class Handlers:
         return pa, pb
 
     @friendly
-    def interpolate(self, seed_a: Any, seed_b: Any, frames: Any, method: Any = "slerp", truncation: Any = 1.0):
-        a, b, n, m, psi = self.parse_interpolate(seed_a, seed_b, frames, method, truncation)
+    def interpolate(self, seed_a: Any, seed_b: Any, frames: Any, method: Any = "slerp", truncation: Any = 1.0,
+                    gif_size: Any = GIF_SIZES[0]):
+        """The frames A → B (a gallery) and a looping GIF of them, gif_size px a side (128, 256 or 512)."""
+        a, b, n, m, psi, size = self.parse_interpolate(seed_a, seed_b, frames, method, truncation, gif_size)
         ts = np.linspace(0.0, 1.0, n)
         pool = self.out.pool
-        big = list(pool.map(lambda f: upscale(f, SCALE), self.engine.path(a, b, ts, m, psi)))
-        gif = pool.submit(save_animation, big, self.out.new_dir() / f"morph_{a}_{b}_{m}_{n}.gif")
+        faces = self.engine.path(a, b, ts, m, psi)
+        big = list(pool.map(lambda f: upscale(f, SCALE), faces))
+        gif_scale = max(1, size // self.engine.info.image_size)
+        gif_frames = big if gif_scale == SCALE else list(pool.map(lambda f: upscale(f, gif_scale), faces))
+        gif = pool.submit(save_animation, gif_frames, self.out.new_dir() / f"morph_{a}_{b}_{m}_{n}_{size}px.gif")
         stills = self.out.faces(big)
         return gallery([(img, f"t={t:.3f}") for img, t in zip(stills, ts)]), file_value(gif.result(), "image/gif")
+
+    # ---- "Download all": the faces on screen again, as lossless PNGs named by what makes them -----------------
+    @friendly
+    def zip_faces(self, items: Any, truncation: Any = 1.0) -> str:
+        """The faces a gallery shows (its captions name their seeds), drawn again as PNGs."""
+        items = [item for item in (items or []) if isinstance(item, dict)]
+        for item in items:  # the gallery comes back from the browser: only faces this app made
+            own_face(item.get("image"))
+        seeds = [s for s in (seed_of(item.get("caption")) for item in items) if s is not None]
+        if not seeds:
+            raise ValueError("no faces to save yet")
+        if len(seeds) > params.MAX_COUNT:
+            raise ValueError(f"at most {params.MAX_COUNT} faces at once, got {len(seeds)}")
+        psi = params.real(truncation, "truncation", *params.TRUNCATION)
+        names = [f"seed_{x}.png" for x in seeds]
+        return str(self.out.zip(list(zip(names, self.engine.faces(seeds, psi))), f"faces_{seeds[0]}.zip"))
+
+    @friendly
+    def zip_variations(self, seed: Any, strength: Any, count: Any, variation_seed: Any, truncation: Any = 1.0) -> str:
+        s, st, n, vs, psi = self.parse_variations(seed, strength, count, variation_seed, truncation)
+        faces = self.engine.variations(s, n, st, vs, psi)
+        names = [f"seed_{s}.png"] + [f"seed_{s}_variation_{i + 1:02d}.png" for i in range(n)]
+        return str(self.out.zip(list(zip(names, faces)), f"variations_{s}.zip"))
+
+    @friendly
+    def zip_path(self, seed_a: Any, seed_b: Any, frames: Any, method: Any = "slerp", truncation: Any = 1.0) -> str:
+        a, b, n, m, psi, _ = self.parse_interpolate(seed_a, seed_b, frames, method, truncation)
+        ts = np.linspace(0.0, 1.0, n)
+        names = [f"morph_{a}_{b}_{i:02d}_t{t:.3f}.png" for i, t in enumerate(ts)]
+        return str(self.out.zip(list(zip(names, self.engine.path(a, b, ts, m, psi))), f"morph_{a}_{b}.zip"))
 
     @friendly
     def variations(self, seed: Any, strength: Any, count: Any, variation_seed: Any, truncation: Any = 1.0) -> list[dict]:
@@ -135,6 +176,15 @@ class Handlers:
         s, vals, psi = self.parse_directions(seed, direction_1, direction_2, direction_3, direction_4, direction_5,
                                              direction_6, direction_7, direction_8, truncation=truncation)
         return self.out.faces(self.engine.edit(s, vals, psi)[None], PNG)[0]
+
+
+LITTLE_COLOUR = 8.0  # mean colourfulness below which a result gets the "little to colour" notice
+
+
+def colourfulness(rgb: np.ndarray) -> float:
+    """Mean of each pixel's max − min channel (0 = gray, up to 255)."""
+    x = rgb.astype(np.int16)
+    return float((x.max(axis=2) - x.min(axis=2)).mean())
 
 
 class Colorize:
@@ -158,6 +208,11 @@ class Colorize:
         return str(path)
 
     @friendly
+    def check(self, image: Any) -> None:
+        """An upload as the page sends it, refused with the reason before anything is drawn from it."""
+        self.picture(image)
+
+    @friendly
     def gray(self, image: Any) -> str | None:
         """The picture as the colouriser sees it: its lightness alone."""
         if not image:
@@ -174,4 +229,9 @@ class Colorize:
         pic = self.picture(image)
         for note in pic.notes:
             gr.Warning(note, duration=MESSAGE_SECONDS)
-        return self._save(self.colorizer.colorize(to_gray(pic.rgb)), "colorized.png")
+        out = self.colorizer.colorize(to_gray(pic.rgb))
+        if colourfulness(out) < LITTLE_COLOUR:
+            gr.Warning("The colouriser found little to colour in this picture: it learned from faces with gray "
+                       "shading (skin, hair, eyes), so clean line art without shading comes back mostly gray.",
+                       duration=MESSAGE_SECONDS * 2)
+        return self._save(out, "colorized.png")

@@ -1,10 +1,12 @@
-"""Shareable links: the page's query string ↔ what is on screen.
+"""Shareable links: the page's query string ↔ everything on screen.
 
-    ?seed=42&count=16&trunc=0.7&a=42&b=1234&t=0.3&method=lerp&dseed=42&d1=1.5&tab=morph
+    ?seed=42&count=16&trunc=0.7&a=45&b=51&next=A&t=0.3&method=lerp&frames=16&gif=256
+     &v=51&strength=0.35&vcount=11&vseed=0&dseed=51&d1=1.5&tab=morph
 
-The browser writes these (demo/web/live.js, the "Copy link" button); `restore` reads them back when a page
-opens. A value that cannot be used is clamped into range or ignored, and each is named in a note the visitor
-sees: a link never leads to an error page.
+The browser writes these (the "Copy link" button); `restore` reads them back when a page opens, and the page then
+redraws every face from them (gallery with its A/B badges, picks, Morph, Variations, Edit). A value that cannot be
+used is clamped into range or ignored, and each is named in a note the visitor sees: a link never leads to an
+error page.
 """
 from __future__ import annotations
 
@@ -12,9 +14,14 @@ import math
 from typing import Mapping
 
 from demo import params
+from demo.handlers import GIF_SIZES
 
-TABS = {"generate": "generate", "morph": "morph_tab", "variations": "variations_tab", "directions": "directions_tab",
-        "colourise": "colorize_tab", "colorize": "colorize_tab"}
+TABS = {"generate": "generate", "morph": "morph_tab", "variations": "variations_tab", "edit": "directions_tab",
+        "directions": "directions_tab", "colourise": "colorize_tab", "colorize": "colorize_tab"}
+SEEDS = ("seed", "a", "b", "v", "vseed", "dseed")
+# the keys, in the order "Copy link" writes them (d1 … d8 follow)
+KEYS = ("seed", "count", "trunc", "a", "b", "next", "t", "method", "frames", "gif", "v", "strength", "vcount",
+        "vseed", "dseed")
 MAX_LEN = 64  # longer values are ignored unread
 
 
@@ -41,8 +48,7 @@ def restore(query: Mapping[str, str], direction_limits: list[float]) -> tuple[di
     """Query parameters → {name: value} for the ones given and usable, plus notes on the ones that were not."""
     values: dict[str, object] = {}
     notes: list[str] = []
-    known = {"seed", "count", "trunc", "a", "b", "t", "method", "dseed", "tab",
-             *(f"d{i + 1}" for i in range(len(direction_limits)))}
+    known = {*KEYS, "tab", *(f"d{i + 1}" for i in range(len(direction_limits)))}
     for key in sorted(set(query) - known):
         notes.append(f"{key[:20]!r} is not a setting here (ignored)")
     for key in sorted(set(query) & known):
@@ -50,22 +56,31 @@ def restore(query: Mapping[str, str], direction_limits: list[float]) -> tuple[di
         if len(raw) > MAX_LEN:
             notes.append(f"{key} ignored (too long)")
             continue
-        if key in ("seed", "a", "b", "dseed"):
+        if key in SEEDS:
             v = _clamped(raw, key, 0, 2**32 - 1, True, notes)
         elif key == "count":
             v = _clamped(raw, key, 1, params.MAX_COUNT, True, notes)
+        elif key == "vcount":
+            v = _clamped(raw, key, 1, params.MAX_VARIATIONS, True, notes)
+        elif key == "frames":
+            v = _clamped(raw, key, 2, params.MAX_FRAMES, True, notes)
         elif key == "trunc":
             v = _clamped(raw, key, *params.TRUNCATION, False, notes)
+        elif key == "strength":
+            v = _clamped(raw, key, *params.STRENGTH, False, notes)
         elif key == "t":
             v = _clamped(raw, key, 0.0, 1.0, False, notes)
-        elif key == "method":
-            v = raw if raw in ("slerp", "lerp") else None
+        elif key in ("method", "next", "gif"):
+            allowed = {"method": ("slerp", "lerp"), "next": ("A", "B"), "gif": tuple(map(str, GIF_SIZES))}[key]
+            v = raw if raw in allowed else None
             if v is None:
-                notes.append(f"method={raw[:20]!r} ignored (slerp or lerp)")
+                notes.append(f"{key}={raw[:20]!r} ignored ({' or '.join(allowed)})")
+            elif key == "gif":
+                v = int(raw)
         elif key == "tab":
             v = TABS.get(raw.lower())
             if v is None:
-                notes.append(f"tab={raw[:20]!r} ignored (one of {', '.join(sorted(set(TABS) - {'colorize'}))})")
+                notes.append(f"tab={raw[:20]!r} ignored (one of {', '.join(sorted(set(TABS) - {'colorize', 'directions'}))})")
         else:  # d1 … d8: each direction's slider range
             lim = direction_limits[int(key[1:]) - 1]
             v = _clamped(raw, key, -lim, lim, False, notes)

@@ -64,15 +64,18 @@ def enabled() -> bool:
     return os.environ.get(LIVE_ENV, "1").strip() not in ("0", "false", "no", "off")
 
 
+PAGE_SCRIPTS = ("live.js", "page.js")  # the live sliders; labels, pick outlines and "copied" (demo/web/page.js)
+
+
 def head() -> str:
-    """The <script> that loads live.js (about 10 kB; it fetches the runtime only when first needed)."""
-    return f'<script type="module" src="{file_url(WEB_DIR / "live.js")}"></script>'
+    """The <script>s that load live.js (about 12 kB; it fetches the runtime only when first needed) and page.js."""
+    return "".join(f'<script type="module" src="{file_url(WEB_DIR / name)}"></script>' for name in PAGE_SCRIPTS)
 
 
 def config_js(engine: Engine) -> str:
     """A load event's js: puts the model's conventions where live.js reads them."""
     runtime = runtime_dir() if enabled() else None
-    gr.set_static_paths([WEB_DIR / "live.js", engine.info.path, *([runtime] if runtime else [])])
+    gr.set_static_paths([*(WEB_DIR / name for name in PAGE_SCRIPTS), engine.info.path, *([runtime] if runtime else [])])
     d = engine.info.directions
     cfg = {
         "disabled": runtime is None,

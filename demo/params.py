@@ -14,6 +14,7 @@ MAX_COUNT = 64  # faces per /generate
 MAX_FRAMES = 64  # frames per /interpolate
 MAX_VARIATIONS = 32
 TRUNCATION = (0.1, 2.0)
+STRENGTH = (0.05, 1.0)  # the Variations slider's range (the API takes 0 to 2)
 
 
 def seed(value: object, name: str = "seed") -> int:

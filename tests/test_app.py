@@ -360,7 +360,7 @@ def test_directions_api_is_the_same_for_every_model(exported_model, tmp_path):
 def test_footer_with_sparse_metadata(exported_model, tmp_path):
     """Any valid model file with sparse metadata starts: the footer shows what is there and skips the rest."""
     from demo.engine import Engine
-    from demo.ui import footer
+    from demo.texts import footer
 
     sparse = model_copy(exported_model, tmp_path / "sparse", sha256=None, directions=None, evaluation=None,
                         training={"steps": 5})
@@ -445,3 +445,18 @@ def test_direction_sliders_stop_where_identity_holds(exported_model, tmp_path):
                if str(c["props"].get("elem_id", "")).startswith("dir")}
     assert (sliders["dir1"]["minimum"], sliders["dir1"]["maximum"]) == (-2.5, 2.5)
     assert sliders["dir2"]["maximum"] == 4.0 and sliders["dir1"]["visible"] and not sliders["dir3"]["visible"]
+
+
+def test_morph_gif_comes_in_three_sizes(exported_model):
+    from demo.engine import Engine
+    from demo.handlers import Handlers
+
+    h = Handlers(Engine(exported_model, threads=1))
+    try:
+        for size in (128, 256, 512):
+            _, gif = h.interpolate(3, 9, 4, "slerp", 1.0, size)
+            assert Image.open(gif["path"]).size == (size, size)
+        with pytest.raises(Exception, match="GIF size must be one of 128, 256, 512"):
+            h.interpolate(3, 9, 4, "slerp", 1.0, 300)
+    finally:
+        h.close()

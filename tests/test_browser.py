@@ -109,13 +109,13 @@ def test_picks_are_visible(browser, page_url):
     captions = page.locator("#gallery").inner_text()
     assert f"{a} · A" in captions and f"{b} · B" in captions
     page.wait_for_function(LOADED, arg=["#thumb_a img, #thumb_b img", 2], timeout=30_000)
-    assert page.locator("#picked").inner_text().startswith(f"Picked: A = {a}, B = {b}")
+    assert page.locator("#picked").inner_text().startswith(f"A = face {a} · B = face {b}")
     page.get_by_role("tab", name="Morph").click()
     page.wait_for_function(LOADED, arg=["#end_a img, #morph img, #end_b img", 3], timeout=30_000)
     assert page.locator("#seed_a input").input_value() == a and page.locator("#seed_b input").input_value() == b
     page.get_by_role("tab", name="Variations").click()
     assert page.locator("#v_seed input").input_value() == b
-    page.get_by_role("tab", name="Directions").click()
+    page.get_by_role("tab", name="Edit").click()
     assert page.locator("#d_seed input").input_value() == b
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "ui_directions_after_pick.png"), full_page=True)
@@ -132,7 +132,7 @@ def test_phone_gallery_is_readable(browser, page_url):
     cut = page.evaluate("() => [...document.querySelectorAll('#gallery .caption-label, #gallery figcaption, "
                         "#gallery .caption')].filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.textContent)")
     assert not cut, cut
-    for tab in ("Generate", "Morph", "Variations", "Directions", "Colourise"):
+    for tab in ("Generate", "Morph", "Variations", "Edit", "Colourise"):
         assert page.get_by_role("tab", name=tab).is_visible(), tab
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "ui_phone_picked.png"), full_page=True)
