@@ -239,7 +239,7 @@ def build(engine: Engine, colorizer: ColorizerEngine | None = None, queue_size: 
         v_in = [v_seed, v_strength, v_count, v_vseed, trunc]
         gen = dict(fn=h.generate, inputs=[seed, count, trunc], outputs=faces, **to_gallery)
         marked = dict(fn=mark, inputs=[faces, seed_a, seed_b], outputs=[faces, picked], preprocess=False,
-                      postprocess=False, show_progress="hidden", **private)
+                      postprocess=False, show_progress="hidden", trigger_mode="always_last", **private)
         check_gen = dict(fn=check(h.parse_generate), inputs=[seed, count, trunc], outputs=None, **quick)
         go.click(**check_gen).success(api_name="generate", **gen).then(**marked)
         seed.submit(**check_gen).success(**private, **gen).then(**marked)
@@ -247,10 +247,11 @@ def build(engine: Engine, colorizer: ColorizerEngine | None = None, queue_size: 
         examples.load_input_event.then(**private, **gen).then(**marked)  # fill the inputs, then generate
 
         ends = dict(fn=lambda a, b, psi: h.ends(a, b, psi) * 2, inputs=[seed_a, seed_b, trunc],
-                    outputs=[thumb_a, thumb_b, end_a, end_b], **private, **api)
+                    outputs=[thumb_a, thumb_b, end_a, end_b], trigger_mode="always_last", **private, **api)
         morph = dict(fn=h.morph, inputs=morph_in, outputs=morph_img, trigger_mode="always_last", **api)
         directions = dict(fn=h.directions, inputs=d_in, outputs=d_img, trigger_mode="always_last", **api)
-        variations = dict(fn=h.variations, inputs=v_in, outputs=v_gallery, **to_gallery)
+        # always_last: a second pick while the first one's faces are drawn must not be dropped (the default, "once")
+        variations = dict(fn=h.variations, inputs=v_in, outputs=v_gallery, trigger_mode="always_last", **to_gallery)
 
         def pick(which: str, a: Any, b: Any, items: list[dict], evt: gr.SelectData):
             """A click on a face makes it A or B (then the other letter is next); captions get A/B badges."""

@@ -51,9 +51,9 @@ def journey(page, url: str, out: Path, name: str) -> None:
     page.get_by_role("tab", name="Variations").click()
     page.wait_for_timeout(1500)
     shot("5_variations")
-    if not page.get_by_role("tab", name="Directions").is_visible():
+    if not page.get_by_role("tab", name="Edit").is_visible():
         page.locator('button[aria-label="More tabs"]').click()
-    page.get_by_role("tab", name="Directions").click()
+    page.get_by_role("tab", name="Edit").click()
     page.wait_for_timeout(1500)
     shot("6_directions")
     page.locator("#d_send").click()

@@ -101,7 +101,7 @@ def pick_two(page) -> tuple[str, str]:
     return "45", "51"  # seed 42 + 3, 42 + 9
 
 
-def test_picks_are_visible(browser, page_url):
+def test_picks_are_visible(browser, page_url, exported_model):
     """Two clicks: both tiles carry their badge, A and B show as thumbnails beside the gallery, Morph opens on
     A · in-between · B, and Variations and Directions follow the last pick."""
     page = open_app(browser, page_url)
@@ -110,6 +110,15 @@ def test_picks_are_visible(browser, page_url):
     assert f"{a} · A" in captions and f"{b} · B" in captions
     page.wait_for_function(LOADED, arg=["#thumb_a img, #thumb_b img", 2], timeout=30_000)
     assert page.locator("#picked").inner_text().startswith(f"A = face {a} · B = face {b}")
+    # the thumbnails show the picked faces (a second pick made while the first one's faces were drawn is not lost)
+    from demo.engine import Engine
+    from tests.test_live import served_face
+
+    engine = Engine(exported_model, threads=1)
+    page.wait_for_timeout(1500)
+    for thumb, s in (("#thumb_a", int(a)), ("#thumb_b", int(b))):
+        shown = served_face(page, f"{thumb} img", engine.info.image_size)
+        assert np.abs(shown - engine.faces([s])[0].astype(int)).mean() < 3, thumb
     page.get_by_role("tab", name="Morph").click()
     page.wait_for_function(LOADED, arg=["#end_a img, #morph img, #end_b img", 3], timeout=30_000)
     assert page.locator("#seed_a input").input_value() == a and page.locator("#seed_b input").input_value() == b

@@ -135,29 +135,3 @@ def test_average_snapshots_refuses_other_generators_and_missing_files(trained_ru
     with pytest.raises(SystemExit, match="no checkpoint there"):
         average([str(tmp_path / "missing.pt"), "--out", str(tmp_path / "a.pt")])
     assert not (tmp_path / "a.pt").exists()
-
-
-def test_chroma_gain_scales_colour_about_grey_and_keeps_the_contract(exported_model, tmp_path):
-    """scripts/chroma_gain.py (the twenty-seventh pass's experiment): gain 1 reproduces the model; gain 1.5 scales each
-    pixel's distance from its own grey by 1.5 (clipped to [-1, 1]), keeps the grey, and the app's Engine loads it."""
-    import onnxruntime as ort
-
-    from demo.engine import Engine
-    from scripts.chroma_gain import main as chroma_gain
-
-    def run(path):
-        return ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(None, {"z": z})[0]
-
-    z = seeds_to_z(range(8), NZ)
-    ref = run(exported_model)
-    for gain in (1.0, 1.5):
-        out = tmp_path / f"g{gain}.onnx"
-        assert chroma_gain([str(exported_model), str(out), "--gain", str(gain)]) == 0
-        got = run(out)
-        grey = ref.mean(axis=1, keepdims=True)
-        np.testing.assert_allclose(got, np.clip(grey + gain * (ref - grey), -1, 1), atol=1e-5)
-    assert np.abs(got - ref).max() > 0.01  # the gain changed something
-    assert json.loads(out.with_suffix(".json").read_text())["chroma_gain"]["gain"] == 1.5
-    engine = Engine(out, threads=1)
-    assert engine.faces(range(3)).shape == (3, 32, 32, 3)  # the sha256 and contract still hold
-    assert engine.num_directions == Engine(exported_model, threads=1).num_directions > 0  # SeFa's kept

@@ -1,0 +1,52 @@
+"""The README and docs as a newcomer uses them: every link and picture is there, every command names a module or
+script that exists, the README stays a short guide, and scripts/README.md lists every script."""
+import importlib.util
+import re
+from pathlib import Path
+
+from tests.conftest import ROOT
+
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md")), ROOT / "scripts" / "README.md"]
+LINK = re.compile(r"\]\(([^)\s]+)\)")
+
+
+def anchors(page: Path) -> set[str]:
+    """GitHub's anchors for a page's headings."""
+    return {re.sub(r"[^\w\- ]", "", h.strip().lower()).replace(" ", "-")
+            for h in re.findall(r"(?m)^#+ (.+)$", page.read_text())}
+
+
+def test_every_relative_link_and_picture_exists():
+    missing = []
+    for page in PAGES:
+        for target in LINK.findall(page.read_text()):
+            if re.match(r"[a-z]+://", target) or target.startswith("mailto:"):
+                continue
+            path, _, anchor = target.partition("#")
+            file = (page.parent / path).resolve() if path else page
+            if not file.exists() or (anchor and file.suffix == ".md" and anchor not in anchors(file)):
+                missing.append(f"{page.relative_to(ROOT)} → {target}")
+    assert not missing, missing
+
+
+def test_readme_is_a_short_guide():
+    text = (ROOT / "README.md").read_text()
+    assert len(text.encode()) < 15_000
+    assert max(map(len, text.splitlines())) <= 200  # no wall-of-text lines
+    for command in ("pip install -r requirements.txt && python app.py", "pip install -r requirements-dev.txt && python -m pytest"):
+        assert command in text
+    assert "requirements-dev.txt && python -m pytest" in (ROOT / ".ci" / "run").read_text()
+
+
+def test_every_command_names_something_that_exists():
+    text = "\n".join(p.read_text() for p in PAGES[:1] + [ROOT / "docs" / "retraining.md"])
+    for module in set(re.findall(r"python -m ((?:demo|trainer|benchmarks)\.\w+)", text)):
+        assert importlib.util.find_spec(module) is not None, module
+    for script in set(re.findall(r"python ((?:scripts|benchmarks)/\w+\.py)", text)):
+        assert (ROOT / script).is_file(), script
+
+
+def test_scripts_readme_lists_every_script():
+    listed = set(re.findall(r"`(\w+\.(?:py|sh))`", (ROOT / "scripts" / "README.md").read_text()))
+    present = {p.name for p in (ROOT / "scripts").iterdir() if p.suffix in (".py", ".sh") and p.name != "__init__.py"}
+    assert listed == present, (present - listed, listed - present)
