@@ -12,8 +12,8 @@ from PIL import Image
 
 from demo.files import SCALE
 from demo.images import upscale
-from tests.test_browser import LOADED, browser, need_browser, open_app  # noqa: F401 (browser: a fixture)
-from tests.test_live import app, engine, model, ready  # noqa: F401 (fixtures: the test model with 8 directions)
+from tests.test_browser import LOADED, browser, need_browser  # noqa: F401 (browser: a fixture)
+from tests.test_live import app, engine, model  # noqa: F401 (fixtures: the test model with 8 directions)
 
 WIDTHS = {"laptop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
 JARGON = re.compile(r"slerp|lerp|truncation|SeFa|pix2pix|ExecutionProvider|ℝ|FID|strength \d", re.I)
