@@ -2,6 +2,7 @@
 
     python app.py                      # http://127.0.0.1:7860
     python app.py --model runs/anime/generator.onnx --colorizer runs/colorizer/colorizer.onnx --port 7861
+    python app.py --model runs/anime/generator.onnx --encoder runs/encoder/encoder.onnx
 
 Also the Hugging Face Spaces entry point (README front matter: app_file: app.py).
 """
@@ -13,6 +14,7 @@ import sys
 
 from demo.colorizer import COLORIZER_ENV, ColorizerEngine
 from demo.engine import MODEL_ENV, THREADS_ENV, Engine, ModelError, SettingsError, check_threads
+from demo.projection import ENCODER_ENV, Projector
 
 
 def port_number(value: str) -> int:
@@ -38,6 +40,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--model", help=f"generator .onnx (default: ${MODEL_ENV} or exported/generator.onnx)")
     p.add_argument("--colorizer", help=f"colouriser .onnx (default: ${COLORIZER_ENV} or exported/colorizer.onnx; "
                                        "without one the app runs and its Colourise tab says what is missing)")
+    p.add_argument("--encoder", help=f"encoder .onnx for the Your face tab (default: ${ENCODER_ENV} or "
+                                     "exported/encoder.onnx; it must be the one trained for --model)")
     p.add_argument("--host", default=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
                    help="address to listen on (default: $GRADIO_SERVER_NAME or %(default)s)")
     p.add_argument("--port", type=port_number, default=None,
@@ -64,9 +68,18 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: {e}", file=sys.stderr)
             return 2
         print(f"note: running without the colouriser: {e}", file=sys.stderr)
+    projector, no_projector = None, ""
+    try:
+        projector = Projector(engine, a.encoder, threads=a.threads or None)
+    except ModelError as e:
+        if a.encoder or os.environ.get(ENCODER_ENV):  # asked for by name: a mistake worth stopping for
+            print(f"error: {e}", file=sys.stderr)
+            return 2
+        print(f"note: running without Your face: {e}", file=sys.stderr)
+        no_projector = f"**Your face is off:** {e}"
     from demo.ui import LAUNCH_KWARGS, build  # gradio's import is the slow part of start-up; only after the model loads
 
-    demo = build(engine, colorizer)
+    demo = build(engine, colorizer, projector=projector, no_projector=no_projector)
     # quiet: Gradio's own banner tells people to "set share=True in launch()"; here it is a flag
     demo.launch(server_name=a.host, server_port=a.port, share=a.share, footer_links=["api"], quiet=True,
                 prevent_thread_lock=True, **LAUNCH_KWARGS)

@@ -68,7 +68,7 @@ def read_picture(data: bytes | str | Path) -> Picture:
                 raise PictureError(f"the picture is {w}×{h} ({w * h / 1e6:.0f} megapixels); the limit is "
                                    f"{MAX_PIXELS / 1e6:.0f} megapixels: scale it down first")
             if getattr(img, "n_frames", 1) > 1:
-                notes.append(f"an animation of {img.n_frames} frames: coloured its first frame")
+                notes.append(f"an animation of {img.n_frames} frames: used its first frame")
                 img.seek(0)
             img.load()
             img = to_rgb(ImageOps.exif_transpose(img))

@@ -23,7 +23,7 @@ from typing import Sequence
 
 import numpy as np
 
-from demo.latents import NZ, interpolate, seed_to_z, seeds_to_z, to_uint8
+from demo.latents import NZ, face_z, interpolate, seeds_to_z, to_uint8
 
 DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "exported" / "generator.onnx"
 MODEL_ENV = "ANIME_GAN_MODEL"
@@ -74,6 +74,8 @@ class ModelInfo:
     meta: dict = field(default_factory=dict)
     directions: np.ndarray | None = None  # [k, nz] unit vectors (SeFa), if shipped
     useful_directions: list[int] = field(default_factory=list)  # those that visibly change a face (found at export)
+    named: np.ndarray = field(default_factory=lambda: np.zeros((0, NZ), np.float32))  # [k, nz] directions with names
+    named_meta: list[dict] = field(default_factory=list)  # for each: key, name, low, high, limit (trainer.directions)
 
 
 def model_path(cli_value: str | None = None) -> Path:
@@ -171,7 +173,22 @@ class Engine:
         if directions is not None:  # older metadata has no list: offer them all
             listed = (meta.get("directions") or {}).get("useful", list(range(len(directions))))
             useful = [int(i) for i in listed if isinstance(i, int) and 0 <= i < len(directions)]
-        return ModelInfo(path, nz, size, meta, directions, useful)
+        named, named_meta = Engine._read_named(path, meta, nz)
+        return ModelInfo(path, nz, size, meta, directions, useful, named, named_meta)
+
+    @staticmethod
+    def _read_named(path: Path, meta: dict, nz: int) -> tuple[np.ndarray, list[dict]]:
+        """The named directions (an optional extra: without them, or with a damaged file, there are none)."""
+        entry = meta.get("named_directions") if isinstance(meta.get("named_directions"), dict) else {}
+        by_key = {m.get("key"): m for m in entry.get("measured", []) if isinstance(m, dict)}
+        kept = [by_key[k] for k in entry.get("kept", []) if k in by_key]
+        try:
+            d = np.load(path.parent / str(entry.get("file")), allow_pickle=False).astype(np.float32)
+        except (ValueError, OSError):
+            return np.zeros((0, nz), np.float32), []
+        if d.ndim != 2 or d.shape != (len(kept), nz) or not np.all(np.isfinite(d)) or not len(d):
+            return np.zeros((0, nz), np.float32), []
+        return d / np.linalg.norm(d, axis=1, keepdims=True), kept
 
     # ---- the one place the model runs ----------------------------------
     def render(self, z: np.ndarray) -> np.ndarray:
@@ -196,28 +213,38 @@ class Engine:
         """One face per seed; truncation < 1 pulls z toward the mean face (safer, less varied)."""
         return self.render(seeds_to_z(seeds, self.info.nz) * np.float32(truncation))
 
-    def path(self, seed_a: int, seed_b: int, ts: Sequence[float], method: str = "slerp",
+    def faces_of(self, faces: Sequence[int | np.ndarray], truncation: float = 1.0) -> np.ndarray:
+        """One face per entry, each a seed or a latent (a projected picture's)."""
+        return self.render(np.stack([face_z(f, self.info.nz) for f in faces]) * np.float32(truncation))
+
+    def path(self, face_a: int | np.ndarray, face_b: int | np.ndarray, ts: Sequence[float], method: str = "slerp",
              truncation: float = 1.0) -> np.ndarray:
-        """Faces along the latent path from seed_a to seed_b at each t in [0, 1]."""
-        a, b = seed_to_z(seed_a, self.info.nz), seed_to_z(seed_b, self.info.nz)
+        """Faces along the latent path from face A to face B (seeds or latents) at each t in [0, 1]."""
+        a, b = face_z(face_a, self.info.nz), face_z(face_b, self.info.nz)
         return self.render(interpolate(a, b, ts, method) * np.float32(truncation))
 
-    def variations(self, seed: int, count: int, strength: float, variation_seed: int = 0,
+    def variations(self, face: int | np.ndarray, count: int, strength: float, variation_seed: int = 0,
                    truncation: float = 1.0) -> np.ndarray:
-        """The face of `seed` followed by `count` nudged copies; the nudges are
+        """The face (a seed or a latent) followed by `count` nudged copies; the nudges are
         drawn from `variation_seed`, so the same inputs give the same variations."""
-        base = seed_to_z(seed, self.info.nz)
-        noise = np.random.RandomState(variation_seed).standard_normal((count, self.info.nz)).astype(np.float32)
-        z = np.concatenate([base[None], base[None] + np.float32(strength) * noise])
+        z = self.variation_z(face, count, strength, variation_seed)
         return self.render(z * np.float32(truncation))
 
-    def edit(self, seed: int, amounts: Sequence[float], truncation: float = 1.0) -> np.ndarray:
-        """The face of `seed` moved along the SeFa directions by `amounts` (one per direction)."""
-        z = seed_to_z(seed, self.info.nz)
-        d = self.info.directions
-        if d is not None and len(amounts):
-            k = min(len(amounts), len(d))
-            z = z + np.asarray(amounts[:k], np.float32) @ d[:k]
+    def variation_z(self, face: int | np.ndarray, count: int, strength: float, variation_seed: int = 0) -> np.ndarray:
+        """The latents of variations(): the face's own first."""
+        base = face_z(face, self.info.nz)
+        noise = np.random.RandomState(variation_seed).standard_normal((count, self.info.nz)).astype(np.float32)
+        return np.concatenate([base[None], base[None] + np.float32(strength) * noise])
+
+    def edit(self, face: int | np.ndarray, amounts: Sequence[float], truncation: float = 1.0,
+             named: Sequence[float] = ()) -> np.ndarray:
+        """The face (a seed or a latent) moved along the SeFa directions by `amounts` (one per direction) and along
+        the named directions by `named`."""
+        z = face_z(face, self.info.nz)
+        for d, amt in ((self.info.directions, amounts), (self.info.named, named)):
+            if d is not None and len(amt) and len(d):
+                k = min(len(amt), len(d))
+                z = z + np.asarray(amt[:k], np.float32) @ d[:k]
         return self.render(z[None] * np.float32(truncation))[0]
 
     def close(self) -> None:

@@ -4,6 +4,7 @@
     python -m demo.generate --seeds 0-63 --grid grid.png           # one 8×8 sheet
     python -m demo.generate --morph 7 42 --frames 24 --out morph/ --gif morph.gif
     python -m demo.generate --seeds 42 --truncation 0.7 --model runs/mine/generator.onnx --out .
+    python -m demo.generate --project me.png --out faces/            # the model's closest face; prints its face code
 
 Seed `s` here is the face the app shows for seed `s` (caption `s`), at the same truncation.
 """
@@ -17,7 +18,10 @@ import numpy as np
 
 from demo import params
 from demo.engine import Engine, ModelError, SettingsError
+from demo.colorizer import read_picture
 from demo.images import grid, save_animation, upscale
+from demo.latents import face_label
+from demo.projection import Projector
 
 MAX_FACES = 10_000  # per call: enough for any sheet or folder, bounded memory (64 px faces: 120 MB)
 
@@ -58,7 +62,11 @@ def build_parser() -> argparse.ArgumentParser:
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     what = p.add_mutually_exclusive_group(required=True)
     what.add_argument("--seeds", help='faces to make: "42", "0-63" or "1,5,9"')
-    what.add_argument("--morph", nargs=2, metavar=("SEED_A", "SEED_B"), help="a path from one face to another")
+    what.add_argument("--morph", nargs=2, metavar=("FACE_A", "FACE_B"),
+                      help="a path from one face to another (each a seed or a face code)")
+    what.add_argument("--project", metavar="PICTURE", help="the model's closest face to a picture (needs the encoder)")
+    p.add_argument("--no-refine", action="store_true", help="with --project: the encoder's answer alone (faster)")
+    p.add_argument("--encoder", help="encoder .onnx for --project (default: $ANIME_GAN_ENCODER or exported/encoder.onnx)")
     p.add_argument("--frames", type=int, default=16, help=f"frames of --morph, 2–{params.MAX_FRAMES} (default %(default)s)")
     p.add_argument("--method", default="slerp", choices=["slerp", "lerp"], help="path of --morph (default %(default)s)")
     p.add_argument("--truncation", type=float, default=1.0,
@@ -85,12 +93,20 @@ def main(argv: list[str] | None = None) -> int:
         if a.columns < 1:
             raise ValueError("--columns must be at least 1")
         engine = Engine(a.model, threads=a.threads or None)
-        if a.morph:
-            sa, sb = params.seed(a.morph[0], "seed A"), params.seed(a.morph[1], "seed B")
+        if a.project:
+            if not Path(a.project).is_file():
+                raise ValueError(f"--project {a.project}: no such file")
+            projection = Projector(engine, a.encoder, threads=a.threads or None).project(
+                read_picture(a.project).rgb, refine=not a.no_refine)
+            faces, names = projection.face[None], [f"project_{Path(a.project).stem}"]
+            print(f"face code: {projection.code}\ncloseness: {projection.closeness:.1f}% "
+                  f"({projection.ms:.0f} ms)")
+        elif a.morph:
+            sa, sb = (params.face(a.morph[0], "face A", engine.info.nz), params.face(a.morph[1], "face B", engine.info.nz))
             n = params.integer(a.frames, "--frames", 2, params.MAX_FRAMES)
             ts = np.linspace(0.0, 1.0, n)
             faces = engine.path(sa, sb, ts, a.method, psi)
-            names = [f"morph_{sa}_{sb}_{i:02d}" for i in range(n)]
+            names = [f"morph_{face_label(sa)}_{face_label(sb)}_{i:02d}" for i in range(n)]
         else:
             seeds = parse_seeds(a.seeds)  # each checked in range, as the app does
             faces = engine.faces(seeds, psi)

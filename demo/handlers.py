@@ -17,12 +17,13 @@ from demo.colorizer import ColorizerEngine, Picture, PictureError, read_picture,
 from demo.engine import Engine
 from demo.files import PNG, SCALE, Outputs, file_value, gallery, request_path
 from demo.images import save_animation, upscale
-from demo.latents import SEED_MAX
+from demo.latents import SEED_MAX, face_label
 from demo.picks import own_face, seed_of
 
 DIRECTION_RANGE = 6.0  # SeFa slider range (in units of z's std)
 GIF_SIZES = (128, 256, 512)  # px a side of the Morph GIF
-NUM_DIRECTIONS = 8  # /directions always takes this many amounts, whatever the model ships (the API never changes)
+NUM_DIRECTIONS = params.NUM_DIRECTIONS  # /directions always takes this many amounts (the API never changes)
+NUM_NAMED = params.NUM_NAMED  # … and this many named ones
 
 
 MESSAGE_SECONDS = 6  # a refused value's message fades, so messages do not pile up
@@ -63,38 +64,43 @@ class Handlers:
             raise ValueError(f"seed + count - 1 must stay ≤ {SEED_MAX}; lower the seed")
         return s, n, psi
 
-    @staticmethod
-    def parse_morph(seed_a: Any, seed_b: Any, t: Any, method: Any = "slerp", truncation: Any = 1.0):
-        return (params.seed(seed_a, "seed A"), params.seed(seed_b, "seed B"), params.real(t, "t", 0.0, 1.0),
+    def face(self, value: Any, name: str = "seed") -> int | np.ndarray:
+        """A seed or a face code (demo.latents.encode_z) of this model's latent size."""
+        return params.face(value, name, self.engine.info.nz)
+
+    def parse_morph(self, seed_a: Any, seed_b: Any, t: Any, method: Any = "slerp", truncation: Any = 1.0):
+        return (self.face(seed_a, "seed A"), self.face(seed_b, "seed B"), params.real(t, "t", 0.0, 1.0),
                 params.method(method), params.real(truncation, "truncation", *params.TRUNCATION))
 
-    @staticmethod
-    def parse_interpolate(seed_a: Any, seed_b: Any, frames: Any, method: Any = "slerp", truncation: Any = 1.0,
+    def parse_interpolate(self, seed_a: Any, seed_b: Any, frames: Any, method: Any = "slerp", truncation: Any = 1.0,
                           gif_size: Any = GIF_SIZES[0]):
         size = params.integer(gif_size, "GIF size", GIF_SIZES[0], GIF_SIZES[-1])
         if size not in GIF_SIZES:
             raise ValueError(f"GIF size must be one of {', '.join(map(str, GIF_SIZES))}, got {size}")
-        return (params.seed(seed_a, "seed A"), params.seed(seed_b, "seed B"),
+        return (self.face(seed_a, "seed A"), self.face(seed_b, "seed B"),
                 params.integer(frames, "frames", 2, params.MAX_FRAMES), params.method(method),
                 params.real(truncation, "truncation", *params.TRUNCATION), size)
 
-    @staticmethod
-    def parse_variations(seed: Any, strength: Any, count: Any, variation_seed: Any, truncation: Any = 1.0):
-        return (params.seed(seed), params.real(strength, "strength", 0.0, 2.0),
+    def parse_variations(self, seed: Any, strength: Any, count: Any, variation_seed: Any, truncation: Any = 1.0):
+        return (self.face(seed), params.real(strength, "strength", 0.0, 2.0),
                 params.integer(count, "count", 1, params.MAX_VARIATIONS), params.seed(variation_seed, "variation seed"),
                 params.real(truncation, "truncation", *params.TRUNCATION))
 
-    def parse_directions(self, seed: Any, *amounts: Any, truncation: Any = 1.0) -> tuple[int, list[float], float]:
-        s = params.seed(seed)
+    def parse_directions(self, seed: Any, *amounts: Any, truncation: Any = 1.0, named: tuple = ()):
+        s = self.face(seed)
         psi = params.real(truncation, "truncation", *params.TRUNCATION)
         if len(amounts) > NUM_DIRECTIONS:
             raise ValueError(f"at most {NUM_DIRECTIONS} direction amounts, got {len(amounts)}")
+        if len(named) > NUM_NAMED:
+            raise ValueError(f"at most {NUM_NAMED} named amounts, got {len(named)}")
         vals = [params.real(v, f"direction {i + 1}", -DIRECTION_RANGE, DIRECTION_RANGE) for i, v in enumerate(amounts)]
-        k = self.engine.num_directions
-        if any(vals[k:]):
-            first = next(i for i, v in enumerate(vals) if i >= k and v)
-            raise ValueError(f"direction {first + 1}: this model ships {k} direction(s); leave the others at 0")
-        return s, vals[:k], psi
+        nvals = [params.real(v, f"named {i + 1}", -DIRECTION_RANGE, DIRECTION_RANGE) for i, v in enumerate(named)]
+        for what, values, k in (("direction", vals, self.engine.num_directions),
+                                ("named", nvals, len(self.engine.info.named))):
+            if any(values[k:]):
+                first = next(i for i, v in enumerate(values) if i >= k and v)
+                raise ValueError(f"{what} {first + 1}: this model ships {k} {what} direction(s); leave the others at 0")
+        return s, vals[:self.engine.num_directions], psi, nvals[:len(self.engine.info.named)]
 
     # ---- the endpoints ---------------------------------------------------
     @friendly
@@ -112,7 +118,7 @@ class Handlers:
     def ends(self, seed_a: Any, seed_b: Any, truncation: Any = 1.0) -> tuple[str, str]:
         """The faces of A and B (PNG), for the pick thumbnails and Morph's A · in-between · B row."""
         a, b, _, _, psi = self.parse_morph(seed_a, seed_b, 0.0, "slerp", truncation)
-        pa, pb = self.out.faces(self.engine.faces([a, b], psi), PNG)
+        pa, pb = self.out.faces(self.engine.faces_of([a, b], psi), PNG)
         return pa, pb
 
     @friendly
@@ -126,7 +132,8 @@ class Handlers:
         big = list(pool.map(lambda f: upscale(f, SCALE), faces))
         gif_scale = max(1, size // self.engine.info.image_size)
         gif_frames = big if gif_scale == SCALE else list(pool.map(lambda f: upscale(f, gif_scale), faces))
-        gif = pool.submit(save_animation, gif_frames, self.out.new_dir() / f"morph_{a}_{b}_{m}_{n}_{size}px.gif")
+        la, lb = face_label(a), face_label(b)
+        gif = pool.submit(save_animation, gif_frames, self.out.new_dir() / f"morph_{la}_{lb}_{m}_{n}_{size}px.gif")
         stills = self.out.faces(big)
         return gallery([(img, f"t={t:.3f}") for img, t in zip(stills, ts)]), file_value(gif.result(), "image/gif")
 
@@ -150,32 +157,39 @@ class Handlers:
     def zip_variations(self, seed: Any, strength: Any, count: Any, variation_seed: Any, truncation: Any = 1.0) -> str:
         s, st, n, vs, psi = self.parse_variations(seed, strength, count, variation_seed, truncation)
         faces = self.engine.variations(s, n, st, vs, psi)
-        names = [f"seed_{s}.png"] + [f"seed_{s}_variation_{i + 1:02d}.png" for i in range(n)]
-        return str(self.out.zip(list(zip(names, faces)), f"variations_{s}.zip"))
+        label = face_label(s)
+        names = [f"seed_{label}.png"] + [f"seed_{label}_variation_{i + 1:02d}.png" for i in range(n)]
+        return str(self.out.zip(list(zip(names, faces)), f"variations_{label}.zip"))
 
     @friendly
     def zip_path(self, seed_a: Any, seed_b: Any, frames: Any, method: Any = "slerp", truncation: Any = 1.0) -> str:
         a, b, n, m, psi, _ = self.parse_interpolate(seed_a, seed_b, frames, method, truncation)
         ts = np.linspace(0.0, 1.0, n)
-        names = [f"morph_{a}_{b}_{i:02d}_t{t:.3f}.png" for i, t in enumerate(ts)]
-        return str(self.out.zip(list(zip(names, self.engine.path(a, b, ts, m, psi))), f"morph_{a}_{b}.zip"))
+        la, lb = face_label(a), face_label(b)
+        names = [f"morph_{la}_{lb}_{i:02d}_t{t:.3f}.png" for i, t in enumerate(ts)]
+        return str(self.out.zip(list(zip(names, self.engine.path(a, b, ts, m, psi))), f"morph_{la}_{lb}.zip"))
 
     @friendly
     def variations(self, seed: Any, strength: Any, count: Any, variation_seed: Any, truncation: Any = 1.0) -> list[dict]:
         s, st, n, vs, psi = self.parse_variations(seed, strength, count, variation_seed, truncation)
         imgs = self.out.faces(self.engine.variations(s, n, st, vs, psi))
         # short captions: a phone shows 4 faces a row ("42 · var 0/1" read as a fraction, "42 · variation 1" was cut)
-        return gallery([(imgs[0], f"{s}")] + [(im, f"{s} #{i + 1}") for i, im in enumerate(imgs[1:])])
+        label = face_label(s)
+        return gallery([(imgs[0], label)] + [(im, f"{label} #{i + 1}") for i, im in enumerate(imgs[1:])])
 
     @friendly
     def directions(self, seed: Any, direction_1: Any = 0.0, direction_2: Any = 0.0, direction_3: Any = 0.0,
                    direction_4: Any = 0.0, direction_5: Any = 0.0, direction_6: Any = 0.0, direction_7: Any = 0.0,
-                   direction_8: Any = 0.0, truncation: Any = 1.0) -> str:
-        """The face of `seed` moved along SeFa direction i by direction_i (NUM_DIRECTIONS named parameters: the API
-        reads the same for every model). Directions this model does not ship must stay at 0."""
-        s, vals, psi = self.parse_directions(seed, direction_1, direction_2, direction_3, direction_4, direction_5,
-                                             direction_6, direction_7, direction_8, truncation=truncation)
-        return self.out.faces(self.engine.edit(s, vals, psi)[None], PNG)[0]
+                   direction_8: Any = 0.0, truncation: Any = 1.0, named_1: Any = 0.0, named_2: Any = 0.0,
+                   named_3: Any = 0.0, named_4: Any = 0.0, named_5: Any = 0.0, named_6: Any = 0.0) -> str:
+        """The face of `seed` (a seed or a face code) moved along SeFa direction i by direction_i and along named
+        direction j by named_j (the model's JSON lists what each named one changes, "named_directions.kept"). Always
+        NUM_DIRECTIONS + NUM_NAMED amounts, so the API reads the same for every model; directions this model does not
+        ship must stay at 0."""
+        s, vals, psi, nvals = self.parse_directions(
+            seed, direction_1, direction_2, direction_3, direction_4, direction_5, direction_6, direction_7, direction_8,
+            truncation=truncation, named=(named_1, named_2, named_3, named_4, named_5, named_6))
+        return self.out.faces(self.engine.edit(s, vals, psi, nvals)[None], PNG)[0]
 
 
 LITTLE_COLOUR = 8.0  # mean colourfulness below which a result gets the "little to colour" notice

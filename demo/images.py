@@ -1,6 +1,8 @@
 """Pillow helpers: any picture to RGB, display upscaling, strips and grids, looping animations."""
 from __future__ import annotations
 
+import base64
+import io
 import math
 from pathlib import Path
 from typing import Sequence
@@ -19,6 +21,13 @@ def to_rgb(img: Image.Image) -> Image.Image:
         arr = np.asarray(img, dtype=np.float32)
         img = Image.fromarray(np.clip(arr / (257 if arr.max() > 255 else 1), 0, 255).round().astype(np.uint8))
     return img.convert("RGB")
+
+
+def data_uri(face: np.ndarray, scale: int = 2) -> str:
+    """A small face as a PNG data: URI (for a thumbnail inside HTML: no file, no request)."""
+    buf = io.BytesIO()
+    upscale(face, scale).save(buf, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
 def upscale(face: np.ndarray, scale: int) -> Image.Image:

@@ -6,6 +6,9 @@ uses the same functions, so "seed 42" is the same face everywhere.
 """
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
 import math
 from typing import Iterable, Sequence
 
@@ -108,3 +111,53 @@ def to_uint8(images: np.ndarray, scratch_ok: bool = False) -> np.ndarray:
     np.rint(x, out=x)
     np.clip(x, 0, 255, out=x)
     return x.transpose(0, 2, 3, 1).astype(np.uint8, order="C")
+
+
+# ---- a face that is not a seed: its z, written as a short text (a projected picture's face, a variation) ----------
+CODE_PREFIX = "z."
+CODE_CONVENTION = ("'z.' + base64url (no padding) of z as little-endian float16; the face is the decoded z "
+                   "(the app, its links and the browser all decode the same text to the same z)")
+CODE_LIMIT = 64.0
+BASE64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"  # |z_i| beyond this is not a face of a standard-normal latent
+
+
+def encode_z(z: np.ndarray) -> str:
+    """A latent as its face code: float16 keeps every face the same to the eye (the z it decodes to is the face's
+    z from then on) and a 100-d latent fits in 270 characters of a link."""
+    half = np.clip(np.asarray(z, np.float32).ravel(), -CODE_LIMIT, CODE_LIMIT).astype("<f2")
+    return CODE_PREFIX + base64.urlsafe_b64encode(half.tobytes()).decode("ascii").rstrip("=")
+
+
+def is_code(value: object) -> bool:
+    return isinstance(value, str) and value.strip().startswith(CODE_PREFIX)
+
+
+def decode_z(code: str, nz: int = NZ) -> np.ndarray:
+    """A face code → its latent [nz] float32, or SeedError saying what is wrong with the text."""
+    body = str(code).strip()[len(CODE_PREFIX):]
+    if body.strip(BASE64URL):
+        raise SeedError("that face code is damaged (not base64url text)")
+    try:
+        raw = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
+    except (ValueError, binascii.Error):
+        raise SeedError("that face code is damaged (not base64url text)") from None
+    if len(raw) != 2 * nz:
+        raise SeedError(f"that face code holds {len(raw) // 2} numbers; this model's faces need {nz}")
+    z = np.frombuffer(raw, "<f2").astype(np.float32)
+    if not np.all(np.isfinite(z)) or np.abs(z).max() > CODE_LIMIT:
+        raise SeedError("that face code is damaged (numbers out of range)")
+    return z
+
+
+def face_z(face: int | np.ndarray, nz: int = NZ) -> np.ndarray:
+    """The latent of a face: a seed's, or the latent itself."""
+    if isinstance(face, np.ndarray):
+        return np.asarray(face, np.float32).reshape(nz).copy()
+    return seed_to_z(face, nz)
+
+
+def face_label(face: int | np.ndarray) -> str:
+    """A face's name in file names and captions: its seed, or "own-" and 6 hex digits of its code."""
+    if isinstance(face, np.ndarray):
+        return "own-" + hashlib.sha1(encode_z(face).encode()).hexdigest()[:6]
+    return str(face)

@@ -20,6 +20,7 @@ import gradio as gr
 
 from demo.engine import Engine
 from demo.latents import PIXEL_RANGE, SEED_MAX, SEED_MIN
+from demo.params import NUM_DIRECTIONS
 
 WEB_DIR = Path(__file__).resolve().parent / "web"
 ORT_DIR = WEB_DIR / "ort"
@@ -86,5 +87,7 @@ def config_js(engine: Engine) -> str:
         "pixelRange": list(PIXEL_RANGE),
         "seedRange": [SEED_MIN, SEED_MAX],
         "directions": [] if d is None else [[round(float(x), 7) for x in row] for row in d],
+        "named": [[round(float(x), 7) for x in row] for row in engine.info.named],
+        "numDirections": NUM_DIRECTIONS,  # the amounts a directions call carries before its truncation
     }
     return f"() => {{ window.animeLiveConfig = {json.dumps(cfg, separators=(',', ':'))}; }}"

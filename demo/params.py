@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import math
 
-from demo.latents import METHODS, SeedError, check_seed
+import numpy as np
+
+from demo.latents import METHODS, NZ, SeedError, check_seed, decode_z, is_code
 
 MAX_COUNT = 64  # faces per /generate
 MAX_FRAMES = 64  # frames per /interpolate
 MAX_VARIATIONS = 32
 TRUNCATION = (0.1, 2.0)
+NUM_DIRECTIONS = 8  # unnamed (SeFa) directions /directions always takes, whatever the model ships
+NUM_NAMED = 6  # named directions a model ships at most (trainer.directions finds them; /directions takes this many)
 STRENGTH = (0.05, 1.0)  # the Variations slider's range (the API takes 0 to 2)
 
 
@@ -24,6 +28,16 @@ def seed(value: object, name: str = "seed") -> int:
         return check_seed(value)
     except SeedError as e:
         raise ValueError(str(e).replace("seed", name, 1)) from None
+
+
+def face(value: object, name: str = "seed", nz: int = NZ) -> int | np.ndarray:
+    """A face as people and API clients name it: a seed, or a face code ("z.…", what /project returns)."""
+    if is_code(value):
+        try:
+            return decode_z(str(value), nz)
+        except SeedError as e:
+            raise ValueError(f"{name}: {e}") from None
+    return seed(value, name)
 
 
 def _number(value: object, name: str) -> float:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from demo.colorizer import MAX_SIDE
 from demo.engine import Engine
+from demo.latents import is_code
 
 TITLE = "# Anime Face Generator"
 TAGLINE = "Every face is made up by a neural network. **Click a face** to pick it, then blend, vary or edit it."
@@ -15,20 +16,32 @@ HOW_TO = ("**Generate** draws faces from a seed: the number under each face make
           "from the last face you picked.")
 PATH_CHOICES = [("curved (faces stay crisp)", "slerp"), ("straight", "lerp")]
 VARIETY_INFO = "lower: safer, more typical faces; higher: wilder ones"
-EDIT_HELP = ("Each slider moves the face one way the network itself learned to vary faces, strongest first. "
-             "What each one changes was found, not named: try them.")
+EDIT_HELP = ("Each named slider changes one thing about the face, measured from its pixels (the small faces show "
+             "either end). Under **More directions** are the ways the network itself learned to vary faces: what "
+             "each one changes was found, not named: try them.")
 EDIT_NONE = "This model ships no slider that visibly changes a face."
 COLORIZE_HELP = ("A second network colours a gray face from its shading. Upload a grayscale manga face or any "
                  "picture (a colour one is made gray first), paste one, or send a face from Morph or Edit. Pictures "
                  f"up to {MAX_SIDE} px a side keep their size and their lines.")
+YOUR_FACE_HELP = ("Upload or paste an anime face (or take one with the camera): the model finds **its own face closest to "
+                  "yours**. Then morph it into another face, edit it or vary it like any generated face. The face "
+                  "code is that face: paste it wherever a seed goes, or share the page's link.")
+YOUR_FACE_MISSING = ("**No encoder is installed for this generator** (exported/encoder.onnx). Train one with "
+                     "`python -m trainer.encoder --generator path/to/generator.onnx`, export it with "
+                     "`python -m trainer.export`, and start the app with `--encoder path/to/encoder.onnx`.")
 COLORIZE_MISSING = ("**No colouriser model is installed** (exported/colorizer.onnx). Train one with "
                     "`python -m trainer.colorize`, export it with `python -m trainer.export`, and start the app with "
                     "`--colorizer path/to/colorizer.onnx`.")
 
 
-def picked(a: int | None, b: int | None) -> str:
+def face_name(face: object) -> str:
+    """How the page names a picked face: by its seed, or "your face" for a face code (a projected picture)."""
+    return "your face" if is_code(face) else f"face {face}"
+
+
+def picked(a: object, b: object) -> str:
     """The line beside the A/B thumbnails."""
-    return f"**A** = face {a} · **B** = face {b} — open **Morph** to blend them"
+    return f"**A** = {face_name(a)} · **B** = {face_name(b)} — open **Morph** to blend them"
 
 
 def _count(x: object, what: str) -> str | None:
@@ -60,6 +73,9 @@ def about(engine: Engine) -> str:
         "browser (onnxruntime-web, WebAssembly) with no server round trip.",
         "- **Variety** is the truncation ψ: z is scaled by ψ before the face is drawn.",
         "- **Edit**: unsupervised latent directions (SeFa: eigenvectors of the first layer's weights).",
+        "- **Your face**: an encoder (a convolutional network trained on the generator's own faces and on real ones "
+        "through it) maps a 64×64 picture to the z of the model's closest face; *Refine* tries nudges of z around "
+        "it and keeps the closest. Closeness: 100% = the same pixels, 0% = as far apart as two random faces.",
         "- **Colourise**: a conditional GAN (pix2pix: U-Net + patch discriminator) predicts the colour channels of "
         "Lab at 64 px and lays them on the picture's own lightness.",
         "- " + footer(engine),

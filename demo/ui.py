@@ -16,12 +16,18 @@ from pathlib import Path
 from typing import Any
 
 import gradio as gr
+import numpy as np
 
 from demo import links, live, params, texts
 from demo.colorizer import ColorizerEngine
 from demo.engine import Engine
-from demo.handlers import DIRECTION_RANGE, GIF_SIZES, MESSAGE_SECONDS, NUM_DIRECTIONS, Colorize, Handlers, friendly
+from demo.handlers import (DIRECTION_RANGE, GIF_SIZES, MESSAGE_SECONDS, NUM_DIRECTIONS, NUM_NAMED, Colorize, Handlers,
+                           friendly)
+from demo.images import data_uri
+from demo.latents import face_z
 from demo.picks import badge, own_face, seed_of
+from demo.projection import Projector
+from demo.yourface import YourFace
 from demo.records import SESSION_CAPACITY, forget_finished_calls_from_worker
 
 QUEUE_SIZE = 64
@@ -44,7 +50,9 @@ LOAD_LIVE_JS = "() => { window.animeLive && window.animeLive.load(); }"
 LINK_JS = """(...v) => {
   const keys = %s, q = new URLSearchParams();
   keys.forEach((k, i) => { if (v[i] !== null && v[i] !== undefined && v[i] !== '') q.set(k, v[i]); });
-  v.slice(keys.length).forEach((x, i) => { if (Number(x) !== 0) q.set('d' + (i + 1), x); });
+  v.slice(keys.length).forEach((x, i) => {  // then the 8 unnamed directions (d1…) and the named ones (n1…)
+    if (Number(x) !== 0) q.set(i < %d ? 'd' + (i + 1) : 'n' + (i + 1 - %d), x);
+  });
   const tab = document.querySelector("#tabs button[role='tab'][aria-selected='true']");
   const name = tab ? tab.textContent.trim().toLowerCase() : '';
   if (name && name !== 'generate') q.set('tab', name);
@@ -53,7 +61,7 @@ LINK_JS = """(...v) => {
   if (navigator.clipboard && window.isSecureContext) navigator.clipboard.writeText(href).catch(() => {});
   window.animePage && window.animePage.copied(document.getElementById('copy_link'));
   return [href];
-}""" % json.dumps(list(links.KEYS))
+}""" % (json.dumps(list(links.KEYS)), NUM_DIRECTIONS, NUM_DIRECTIONS)
 
 LAUNCH_KWARGS = dict(css=CSS, show_error=True, state_session_capacity=SESSION_CAPACITY, max_file_size="50mb",
                      head=live.head())
@@ -77,8 +85,7 @@ def as_seed(value: Any) -> int | None:
 @friendly
 def mark(items: list[dict], a: Any, b: Any) -> tuple[list[dict], str]:
     """The gallery with A/B badges on the picked faces, and the line that names the picks."""
-    a, b = as_seed(a), as_seed(b)
-    return badge(items, a, b), texts.picked(a, b)
+    return badge(items, as_seed(a), as_seed(b)), texts.picked(a, b)
 
 
 @friendly
@@ -86,8 +93,25 @@ def preview(value: Any) -> str:
     return own_face(value)
 
 
+def named_ends(engine: Engine, seed: int = 42) -> list[tuple[str, str]]:
+    """For each named direction, <img>s of one face at either end of its slider: what moving it does."""
+    out = []
+    for m, d in zip(engine.info.named_meta, engine.info.named):
+        lim = min(DIRECTION_RANGE, float(m.get("limit") or DIRECTION_RANGE))
+        lo, hi = engine.render(face_z(seed, engine.info.nz)[None] + np.float32(lim) * np.stack([-d, d]))
+        out.append(tuple(f'<img src="{data_uri(f)}" alt="{html.escape(m["name"])}: {html.escape(w)}" '
+                         f'title="{html.escape(m["name"])}: {html.escape(w)}" width="44" height="44">'
+                         for f, w in ((lo, m["low"]), (hi, m["high"]))))
+    return out
+
+
+def face_box(value: int, label: str, elem_id: str, info: str) -> gr.Textbox:
+    """A face's box: a seed, or a face code (a projected picture's face: "z.…"), so it is text, one line."""
+    return gr.Textbox(value=str(value), label=label, elem_id=elem_id, info=info, lines=1, max_lines=1, min_width=100)
+
+
 def build(engine: Engine, colorizer: ColorizerEngine | None = None, queue_size: int = QUEUE_SIZE,
-          concurrency: int = CONCURRENCY) -> gr.Blocks:
+          concurrency: int = CONCURRENCY, projector: Projector | None = None, no_projector: str = "") -> gr.Blocks:
     """The whole app. Work is bounded: at most `concurrency` model requests compute at once, whichever endpoints
     they call (each capped at 64 faces/frames, or one picture of at most MAX_SIDE px a side), and `queue_size`
     wait. Without a colouriser the Colourise tab says so and /colorize answers with that message."""
@@ -96,6 +120,7 @@ def build(engine: Engine, colorizer: ColorizerEngine | None = None, queue_size: 
     atexit.register(h.close)
     atexit.register(engine.close)
     col = Colorize(colorizer, h.out)
+    yf = YourFace(projector, h.out, no_projector)
     api = dict(preprocess=False, concurrency_limit=concurrency, concurrency_id=MODEL_GROUP)
     to_gallery = dict(api, postprocess=False)  # those handlers return the Gallery's wire form themselves
     private = dict(api_visibility="private")
@@ -106,6 +131,8 @@ def build(engine: Engine, colorizer: ColorizerEngine | None = None, queue_size: 
               for x in (dmeta.get("identity_limits") or [])]
     limits += [DIRECTION_RANGE] * (NUM_DIRECTIONS - len(limits))
     shown = sorted(useful)
+    nmeta = engine.info.named_meta[:NUM_NAMED]
+    ends = named_ends(engine)
 
     with gr.Blocks(title="Anime Face Generator", delete_cache=(1800, 3600)) as demo:
         gr.Markdown(texts.TITLE, elem_id="title")
@@ -144,10 +171,8 @@ def build(engine: Engine, colorizer: ColorizerEngine | None = None, queue_size: 
                                                        "seed 7 · 64 faces"])
             with gr.Tab("Morph", id="morph_tab") as morph_tab:
                 with gr.Row(equal_height=True):
-                    seed_a = gr.Number(value=42, label="Face A (seed)", elem_id="seed_a",
-                                       info="Enter or leave the box to apply", min_width=100)
-                    seed_b = gr.Number(value=1234, label="Face B (seed)", elem_id="seed_b",
-                                       info="Enter or leave the box to apply", min_width=100)
+                    seed_a = face_box(42, "Face A (seed or face code)", "seed_a", "Enter or leave the box to apply")
+                    seed_b = face_box(1234, "Face B (seed or face code)", "seed_b", "Enter or leave the box to apply")
                     method = gr.Radio(texts.PATH_CHOICES, value="slerp", label="Path", elem_id="method")
                 with gr.Row(equal_height=True, elem_id="ends"):
                     # one row even on a phone (min_width 90), so the in-between face stays in view above its slider
@@ -180,8 +205,7 @@ def build(engine: Engine, colorizer: ColorizerEngine | None = None, queue_size: 
                                         elem_id="path_zip")
             with gr.Tab("Variations", id="variations_tab"):
                 with gr.Row(equal_height=True):
-                    v_seed = gr.Number(value=42, label="Face (seed)", elem_id="v_seed",
-                                       info="follows the last picked face", min_width=100)
+                    v_seed = face_box(42, "Face (seed or face code)", "v_seed", "follows the last picked face")
                     v_strength = gr.Slider(*params.STRENGTH, value=0.35, step=0.05, label="How different",
                                            elem_id="v_strength")
                     v_count = gr.Slider(1, params.MAX_VARIATIONS, value=11, step=1, label="How many",
@@ -196,22 +220,57 @@ def build(engine: Engine, colorizer: ColorizerEngine | None = None, queue_size: 
                 v_zip = gr.File(label="Variations (zip of PNGs)", interactive=False, visible=False,
                                 elem_id="variations_zip")
             with gr.Tab("Edit", id="directions_tab") as dir_tab:
-                gr.Markdown(texts.EDIT_HELP if useful else texts.EDIT_NONE)
+                gr.Markdown(texts.EDIT_HELP if useful or nmeta else texts.EDIT_NONE)
                 with gr.Row(elem_id="edit_row"):
                     # the face first: on a phone it stays above the sliders that move it
                     d_img = gr.Image(label="Edited face", height=360, interactive=False, scale=1, buttons=IMAGE_BUTTONS,
                                      elem_classes="bigface", elem_id="edit")
                     with gr.Column(scale=1, elem_id="dir_sliders"):
-                        d_seed = gr.Number(value=42, label="Face (seed)", elem_id="d_seed",
-                                           info="follows the last picked face")
-                        # always NUM_DIRECTIONS amounts, named direction_1…, so /directions is the same for every model;
-                        # only the directions that visibly change a face are shown, numbered as the visitor sees them
-                        sliders = [gr.Slider(-limits[i], limits[i], value=0, step=0.25,
-                                             label=f"change {shown.index(i) + 1}" if i in useful else f"direction {i + 1}",
-                                             visible=i in useful, elem_id=f"dir{i + 1}") for i in range(NUM_DIRECTIONS)]
-                        d_reset = gr.Button("Reset", visible=bool(useful), elem_id="d_reset")
+                        d_seed = face_box(42, "Face (seed or face code)", "d_seed", "follows the last picked face")
+                        # always NUM_NAMED named amounts and NUM_DIRECTIONS unnamed ones, so /directions is the same
+                        # for every model; only those the model ships (and that visibly change a face) are shown
+                        named = []
+                        for i in range(NUM_NAMED):
+                            m = nmeta[i] if i < len(nmeta) else None
+                            with gr.Row(equal_height=True, visible=m is not None, elem_classes="named"):
+                                gr.HTML(ends[i][0] if m else "", scale=0, min_width=44, elem_classes="named-end")
+                                lim = min(DIRECTION_RANGE, float(m.get("limit") or DIRECTION_RANGE)) if m else 1.0
+                                named.append(gr.Slider(-lim, lim, value=0, step=0.25, scale=1, elem_id=f"named{i + 1}",
+                                                       label=f"{m['name']}: {m['low']} ↔ {m['high']}" if m
+                                                       else f"named {i + 1}"))
+                                gr.HTML(ends[i][1] if m else "", scale=0, min_width=44, elem_classes="named-end")
+                        with gr.Accordion("More directions (found by the network, unnamed)", open=not nmeta,
+                                          visible=bool(useful), elem_id="more_dirs"):
+                            sliders = [gr.Slider(-limits[i], limits[i], value=0, step=0.25,
+                                                 label=f"change {shown.index(i) + 1}" if i in useful else f"direction {i + 1}",
+                                                 visible=i in useful, elem_id=f"dir{i + 1}") for i in range(NUM_DIRECTIONS)]
+                        d_reset = gr.Button("Reset", visible=bool(useful or nmeta), elem_id="d_reset")
                         d_send = gr.Button("🎨 Colourise this face", size="sm", elem_id="d_send")
                         dir_srv = gr.Button("edited face (server)", visible="hidden", elem_id="dir_srv")
+            with gr.Tab("Your face", id="yourface_tab"):
+                gr.Markdown(texts.YOUR_FACE_HELP if projector is not None else no_projector or texts.YOUR_FACE_MISSING,
+                            elem_id="yourface_help")
+                with gr.Row(equal_height=True):
+                    y_pic = gr.Image(label="Your picture (a face, any size: its centre square is used)",
+                                     type="filepath", height=280, sources=["upload", "clipboard", "webcam"],
+                                     elem_id="y_picture", elem_classes="bigface")
+                    y_seen = gr.Image(label="What the model compares", height=280, interactive=False,
+                                      buttons=[], elem_id="y_seen", elem_classes="bigface")
+                    y_face = gr.Image(label="The model's closest face", height=280, interactive=False,
+                                      buttons=IMAGE_BUTTONS, elem_id="y_face", elem_classes="bigface")
+                with gr.Row(equal_height=True):
+                    y_close = gr.Number(label="Closeness (%)", info="100 = the same picture, 0 = as far as two "
+                                        "random faces", interactive=False, elem_id="y_close", min_width=120, scale=1)
+                    y_refine = gr.Checkbox(value=True, label="Refine (closer, ≈0.3 s more)", elem_id="y_refine",
+                                           scale=1)
+                    y_code = gr.Textbox(label="Face code (goes wherever a seed goes)", interactive=False,
+                                        lines=1, max_lines=1, buttons=["copy"], elem_id="y_code", scale=3)
+                with gr.Row(equal_height=True):
+                    y_as_a = gr.Button("Morph it: make it A", variant="primary", elem_id="y_as_a",
+                                       interactive=projector is not None)
+                    y_as_b = gr.Button("… or B", elem_id="y_as_b", interactive=projector is not None)
+                    y_edit = gr.Button("Edit it", elem_id="y_edit", interactive=projector is not None)
+                    y_vary = gr.Button("Vary it", elem_id="y_vary", interactive=projector is not None)
             with gr.Tab("Colourise", id="colorize_tab"):
                 gr.Markdown(texts.COLORIZE_HELP if colorizer is not None else texts.COLORIZE_MISSING,
                             elem_id="colorize_help")
@@ -235,7 +294,7 @@ def build(engine: Engine, colorizer: ColorizerEngine | None = None, queue_size: 
         # then runs the public endpoint; API clients call the endpoints directly and get the same messages as errors.
         quick = dict(show_progress="hidden", api_visibility="private")  # queued: only queued events show their errors
         morph_in = [seed_a, seed_b, t, method, trunc]
-        d_in = [d_seed, *sliders, trunc]
+        d_in = [d_seed, *sliders, trunc, *named]  # /directions' order: seed, 8 amounts, truncation, 6 named
         v_in = [v_seed, v_strength, v_count, v_vseed, trunc]
         gen = dict(fn=h.generate, inputs=[seed, count, trunc], outputs=faces, **to_gallery)
         marked = dict(fn=mark, inputs=[faces, seed_a, seed_b], outputs=[faces, picked], preprocess=False,
@@ -258,8 +317,9 @@ def build(engine: Engine, colorizer: ColorizerEngine | None = None, queue_size: 
             s = seed_of(evt.value.get("caption") if isinstance(evt.value, dict) else None)
             if s is None:
                 return (gr.skip(),) * 7
-            a, b = (s, as_seed(b)) if which == "A" else (as_seed(a), s)
-            return a, b, "B" if which == "A" else "A", badge(items, a, b), s, s, texts.picked(a, b)
+            a, b = (s, b) if which == "A" else (a, s)  # the other pick stays as it is (a seed or a face code)
+            return (a, b, "B" if which == "A" else "A", badge(items, as_seed(a), as_seed(b)), s, s,
+                    texts.picked(a, b))
 
         # The live controls are drawn in the browser while they move (no request); once a control settles (the pointer
         # lets go, or a key or typed value has stopped changing it) live.js clicks its hidden server button, so the
@@ -283,20 +343,22 @@ def build(engine: Engine, colorizer: ColorizerEngine | None = None, queue_size: 
 
         v_go.click(fn=check(h.parse_variations), inputs=v_in, outputs=None, **quick).success(
             api_name="variations", **variations)
-        check_d = dict(fn=check(lambda s, *rest: h.parse_directions(s, *rest[:-1], truncation=rest[-1])),
+        check_d = dict(fn=check(lambda s, *rest: h.parse_directions(s, *rest[:NUM_DIRECTIONS],
+                                                                    truncation=rest[NUM_DIRECTIONS],
+                                                                    named=rest[NUM_DIRECTIONS + 1:])),
                        inputs=d_in, outputs=None, **quick)
         d_seed.submit(**check_d).success(api_name="directions", **directions)
         d_seed.blur(**check_d).success(**private, **directions)
         dir_srv.click(**private, **synced, **directions)
-        for c in sliders:
+        for c in (*sliders, *named):
             c.change(None, d_in, None, js=DIRECTIONS_JS, **private)
-        trunc.change(None, [seed_a, seed_b, t, method, d_seed, *sliders, trunc], None, js=TRUNCATION_JS, **private)
+        trunc.change(None, [seed_a, seed_b, t, method, *d_in], None, js=TRUNCATION_JS, **private)
         for tab in (morph_tab, dir_tab):  # the runtime is fetched when a live tab first opens, not on first paint
             tab.select(None, None, None, js=LOAD_LIVE_JS, **private)
         state = [seed, count, trunc, seed_a, seed_b, target, t, method, frames, gif_size, v_seed, v_strength, v_count,
                  v_vseed, d_seed]  # in links.KEYS order
-        copy_link.click(None, [*state, *sliders], link_box, js=LINK_JS, **private)
-        d_reset.click(lambda: [0.0] * len(sliders), outputs=sliders, **private)
+        copy_link.click(None, [*state, *sliders, *named], link_box, js=LINK_JS, **private)
+        d_reset.click(lambda: [0.0] * (len(sliders) + len(named)), outputs=[*sliders, *named], **private)
 
         # "Download all": the faces on screen as lossless PNGs in a zip (the gallery shows JPEGs)
         def shown_file(fn):
@@ -317,6 +379,17 @@ def build(engine: Engine, colorizer: ColorizerEngine | None = None, queue_size: 
         picture.upload(**accept).failure(lambda: (None, None, None), None, [picture, gray_img, col_img], **quick)
         picture.clear(lambda: (None, None), outputs=[gray_img, col_img], **private)
 
+        # Your face: an upload is checked as Colourise checks it, then projected (/project) and its square shown
+        project = dict(fn=yf.project, inputs=[y_pic, y_refine], outputs=[y_face, y_code, y_close], **api)
+        show_seen = dict(fn=yf.seen, inputs=y_pic, outputs=y_seen, preprocess=False, **private)
+        y_accept = dict(fn=yf.check, inputs=y_pic, outputs=None, preprocess=False, **quick)
+        y_pic.upload(**y_accept).success(api_name="project", **project).success(**show_seen)
+        y_pic.upload(**y_accept).failure(lambda: (None, None, None, "", None), None,
+                                         [y_pic, y_seen, y_face, y_code, y_close], **quick)
+        y_pic.clear(lambda: (None, None, "", None), outputs=[y_seen, y_face, y_code, y_close], **private)
+        y_refine.change(lambda img, r: yf.project(img, r) if img else (gr.skip(),) * 3, [y_pic, y_refine],
+                        [y_face, y_code, y_close], **private, **api)
+
         def send(face: Any):
             """A generated face (its file) becomes the picture, and the Colourise tab opens."""
             if not (face.get("path") if isinstance(face, dict) else face):
@@ -332,13 +405,30 @@ def build(engine: Engine, colorizer: ColorizerEngine | None = None, queue_size: 
                      preprocess=False, postprocess=False, show_progress="hidden", **private,
                      ).then(**ends).then(**private, **morph).then(**private, **directions).then(**private, **variations)
 
+
+        def use(code: Any) -> str:
+            if not code:
+                raise gr.Error("no face yet: upload a picture first", duration=MESSAGE_SECONDS, print_exception=False)
+            return code
+
+        # the projected face as A or B of Morph, the face of Edit or of Variations: its code goes in the face's box
+        for button, box, after in ((y_as_a, seed_a, "B"), (y_as_b, seed_b, "A")):
+            button.click(lambda c, nxt=after: (use(c), nxt, gr.Tabs(selected="morph_tab")), y_code,
+                         [box, target, tabs], **private).success(**ends).then(**private, **morph).then(**marked)
+        y_edit.click(lambda c: (use(c), gr.Tabs(selected="directions_tab")), y_code, [d_seed, tabs],
+                     **private).success(**private, **directions)
+        y_vary.click(lambda c: (use(c), gr.Tabs(selected="variations_tab")), y_code, [v_seed, tabs],
+                     **private).success(**private, **variations)
+
         trunc_srv.click(**check_gen).success(**private, **gen).then(**marked).then(**ends).then(
             **private, **synced, **morph).then(**private, **synced, **directions)
-        keys = [*links.KEYS, *(f"d{i + 1}" for i in range(NUM_DIRECTIONS))]
+        keys = [*links.KEYS, *(f"d{i + 1}" for i in range(NUM_DIRECTIONS)), *(f"n{i + 1}" for i in range(NUM_NAMED))]
+        named_limits = [float(sl.maximum) for sl in named]
 
         def restore(request: gr.Request):
             """A link's query string (demo.links) → the controls; unusable values are named in a notice."""
-            values, notes = links.restore(dict(request.query_params) if request else {}, limits)
+            values, notes = links.restore(dict(request.query_params) if request else {}, limits, engine.info.nz,
+                                          named_limits[:len(nmeta)])
             if notes:
                 # escaped: Gradio renders a notice's text as (sanitised) HTML, and a link's keys are anyone's text
                 gr.Warning(html.escape("This link: " + "; ".join(notes)), duration=MESSAGE_SECONDS * 2)
@@ -346,7 +436,7 @@ def build(engine: Engine, colorizer: ColorizerEngine | None = None, queue_size: 
                     + [gr.Tabs(selected=values["tab"]) if "tab" in values else gr.skip()])
 
         demo.load(None, None, None, js=live.config_js(engine), **private)
-        demo.load(restore, None, [*state, *sliders, tabs], show_progress="hidden", **private).then(
+        demo.load(restore, None, [*state, *sliders, *named, tabs], show_progress="hidden", **private).then(
             **private, **gen).then(**marked).then(**ends).then(**private, **morph).then(
             **private, **directions).then(**private, **variations)
     demo.queue(max_size=queue_size, default_concurrency_limit=concurrency)

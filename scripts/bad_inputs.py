@@ -3,7 +3,7 @@
     python scripts/bad_inputs.py                       # starts app.py on a free loopback port
     python scripts/bad_inputs.py --url http://127.0.0.1:7860/ --markdown
 
-For each endpoint and argument: negative, fractional, huge (2**64) and text seeds; counts 0, -1, 65 and 10**9;
+For each endpoint and argument: negative, fractional, huge (2**64) and text seeds, damaged face codes; counts 0, -1, 65 and 10**9;
 frames 0, 1 and 10**6; t = -1, 2, NaN and text; method "cubic"; out-of-range strengths, truncations and
 direction amounts; and a call with no arguments. After each bad call one good call must succeed. Exits 1 if
 any bad call was not refused with a message, or any good call failed. Only talks to 127.0.0.1.
@@ -24,16 +24,17 @@ from scripts.app_process import call, free_port, start_app, stop  # noqa: E402
 
 NAN = float("nan")
 SEEDS = [-1, 1.5, 2**64, "abc", None]
+FACES = SEEDS + ["z.abc", "z.!!!!"]  # where a face code is also taken: damaged ones
 # endpoint → good arguments, and for each argument position the bad values to try there
 GOOD = {"generate": [1, 2, 1.0], "morph": [1, 2, 0.5, "slerp", 1.0], "interpolate": [1, 2, 4, "slerp", 1.0],
-        "variations": [1, 0.5, 2, 0, 1.0], "directions": [1] + [0.0] * 8 + [1.0]}
+        "variations": [1, 0.5, 2, 0, 1.0], "directions": [1] + [0.0] * 8 + [1.0] + [0.0] * 6}
 TRUNCATIONS = [0, 5, NAN]
 BAD = {
     "generate": {0: SEEDS, 1: [0, -1, 65, 10**9, "many"], 2: TRUNCATIONS},
-    "morph": {0: SEEDS, 1: SEEDS, 2: [-1, 2, NAN, "half"], 3: ["cubic", None], 4: TRUNCATIONS},
-    "interpolate": {0: SEEDS, 1: SEEDS, 2: [0, 1, 10**6, 2.5], 3: ["cubic"], 4: TRUNCATIONS},
-    "variations": {0: SEEDS, 1: [-1, 3, NAN], 2: [0, -1, 33, 10**9], 3: SEEDS, 4: TRUNCATIONS},
-    "directions": {0: SEEDS, 1: [100, -100, "x", NAN], 8: [7], 9: TRUNCATIONS},
+    "morph": {0: FACES, 1: FACES, 2: [-1, 2, NAN, "half"], 3: ["cubic", None], 4: TRUNCATIONS},
+    "interpolate": {0: FACES, 1: FACES, 2: [0, 1, 10**6, 2.5], 3: ["cubic"], 4: TRUNCATIONS},
+    "variations": {0: FACES, 1: [-1, 3, NAN], 2: [0, -1, 33, 10**9], 3: SEEDS, 4: TRUNCATIONS},
+    "directions": {0: FACES, 1: [100, -100, "x", NAN], 8: [7], 9: TRUNCATIONS, 10: [100, "x", NAN]},
 }
 
 

@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 from demo.colorizer import ColorizerEngine, to_gray  # noqa: E402
 from trainer import checkpoint  # noqa: E402
-from trainer.colorize import held_out  # noqa: E402
+from trainer.data import held_out  # noqa: E402
 from trainer.data import load_images  # noqa: E402
 from trainer.export import export  # noqa: E402
 from trainer.metrics import colourfulness  # noqa: E402

@@ -77,15 +77,43 @@ def exported_colorizer(colorizer_run, tmp_path_factory) -> Path:
     return path
 
 
+TINY_ENCODER = ["--image-size", "32", "--batch-size", "8", "--nef", "8", "--threads", "1", "--log-every", "2",
+                "--holdout", "8"]
+
+
+@pytest.fixture(scope="session")
+def encoder_run(tmp_path_factory, image_dir, exported_model) -> Path:
+    """A 2-epoch encoder run for the tiny generator on the 64 tiny images (8 held out)."""
+    from trainer.encoder import main
+
+    out = tmp_path_factory.mktemp("encoder") / "tiny"
+    assert main(["--generator", str(exported_model), "--data", str(image_dir), "--out", str(out), "--epochs", "2",
+                 *TINY_ENCODER]) == 0
+    return out
+
+
+@pytest.fixture(scope="session")
+def exported_encoder(encoder_run, tmp_path_factory) -> Path:
+    from trainer.export import export
+
+    path = tmp_path_factory.mktemp("exported_encoder") / "encoder.onnx"
+    export(encoder_run, path)
+    return path
+
+
 @contextlib.contextmanager
-def launched(model: Path, colorizer: Path | None = None, **build_kwargs):
+def launched(model: Path, colorizer: Path | None = None, encoder: Path | None = None, **build_kwargs):
     """The app (as app.py builds it) on a free loopback port; yields (its Blocks, its URL)."""
     from demo.colorizer import ColorizerEngine
     from demo.engine import Engine
+    from demo.projection import Projector
     from demo.ui import LAUNCH_KWARGS, build
     from scripts.app_process import free_port
 
-    demo = build(Engine(model, threads=1), ColorizerEngine(colorizer, threads=1) if colorizer else None, **build_kwargs)
+    engine = Engine(model, threads=1)
+    if encoder:
+        build_kwargs["projector"] = Projector(engine, encoder, threads=1)
+    demo = build(engine, ColorizerEngine(colorizer, threads=1) if colorizer else None, **build_kwargs)
     port = free_port()
     demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, **LAUNCH_KWARGS)
     try:
@@ -95,9 +123,9 @@ def launched(model: Path, colorizer: Path | None = None, **build_kwargs):
 
 
 @contextlib.contextmanager
-def serving(model: Path, colorizer: Path | None = None, **build_kwargs):
+def serving(model: Path, colorizer: Path | None = None, encoder: Path | None = None, **build_kwargs):
     """The app on a free loopback port; yields its URL."""
-    with launched(model, colorizer, **build_kwargs) as (_, url):
+    with launched(model, colorizer, encoder, **build_kwargs) as (_, url):
         yield url
 
 

@@ -321,8 +321,8 @@ def test_model_work_is_limited_across_endpoints(exported_model):
             gate.wait(30)
         return render(z)
 
-    engine.render = held
     demo = build(engine, concurrency=1)
+    engine.render = held  # after build, which draws the named sliders' end thumbnails once
     port = free_port()
     demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, **LAUNCH_KWARGS)
     url = f"http://127.0.0.1:{port}/"
@@ -344,16 +344,19 @@ def test_model_work_is_limited_across_endpoints(exported_model):
 
 
 def test_directions_api_is_the_same_for_every_model(exported_model, tmp_path):
-    """A model with no useful direction (a freshly trained one, say) keeps /directions and its named parameters."""
+    """A model with no useful direction and no named one (a freshly trained one, say) keeps /directions and its
+    parameters."""
     from gradio_client import Client
 
     meta = json.loads(exported_model.with_suffix(".json").read_text())
-    dull = model_copy(exported_model, tmp_path / "dull", directions={**meta["directions"], "useful": []})
+    dull = model_copy(exported_model, tmp_path / "dull", directions={**meta["directions"], "useful": []},
+                      named_directions=None)
     with serving(dull) as url:
         c = Client(url, verbose=False)
         api = c.view_api(print_info=False, return_format="dict")["named_endpoints"]
         names = [p["parameter_name"] for p in api["/directions"]["parameters"]]
-        assert names == ["seed"] + [f"direction_{i}" for i in range(1, 9)] + ["truncation"]
+        assert names == (["seed"] + [f"direction_{i}" for i in range(1, 9)] + ["truncation"]
+                         + [f"named_{i}" for i in range(1, 7)])
         assert Path(c.predict(3, *[0] * 8, api_name="/directions")).read_bytes()[:4] == b"\x89PNG"
 
 

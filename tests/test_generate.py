@@ -130,3 +130,22 @@ def test_nearest_real_to_real_never_matches_an_image_with_itself():
     bank[40] = bank[2]  # a real duplicate elsewhere in the bank is still found
     idx, dist = nearest(bank[probe], bank, exclude=probe)
     assert idx[1] == 40 and dist[1] < 1
+
+
+def test_project_writes_the_closest_face_and_its_code_morphs(exported_model, exported_encoder, engine, tmp_path,
+                                                             capsys):
+    """--project: the face for the printed code, as the app's /project makes it; the code then works as --morph's A."""
+    from demo.latents import decode_z
+
+    pic = tmp_path / "me.png"
+    Image.fromarray(engine.faces([4])[0]).resize((80, 60)).save(pic)
+    base = ["--model", str(exported_model), "--encoder", str(exported_encoder)]
+    assert main([*base, "--project", str(pic), "--out", str(tmp_path / "p")]) == 0
+    code = capsys.readouterr().out.split("face code: ")[1].split()[0]
+    face = np.asarray(Image.open(tmp_path / "p" / "project_me.png").convert("RGB"))
+    np.testing.assert_array_equal(face, engine.render(decode_z(code)[None])[0])
+    assert main([*base, "--morph", code, "7", "--frames", "3", "--out", str(tmp_path / "m")]) == 0
+    first = sorted((tmp_path / "m").glob("*.png"))[0]
+    assert first.name.startswith("morph_own-") and np.array_equal(np.asarray(Image.open(first).convert("RGB")), face)
+    assert main([*base, "--project", str(tmp_path / "none.png"), "--out", str(tmp_path)]) == 2
+    assert "no such file" in capsys.readouterr().err

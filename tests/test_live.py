@@ -16,14 +16,15 @@ QUEUE = re.compile(r"/gradio_api/queue/join")
 
 @pytest.fixture(scope="module")
 def model(exported_model, tmp_path_factory):
-    """The test model with every direction offered (the tiny model's own may all be below the usefulness bar)."""
+    """The test model with every direction offered (the tiny model's own may all be below the usefulness bar) and no
+    named ones (tests/test_named.py covers those), so the unnamed sliders are in view."""
     import json
 
     from tests.conftest import model_copy
 
     meta = json.loads(exported_model.with_suffix(".json").read_text())
     return model_copy(exported_model, tmp_path_factory.mktemp("live_model"),
-                      directions={**meta["directions"], "useful": list(range(8))})
+                      directions={**meta["directions"], "useful": list(range(8))}, named_directions=None)
 
 
 @pytest.fixture(scope="module")

@@ -22,8 +22,8 @@ FILE_TYPES = {"image", "gallery", "file"}
 
 
 @pytest.fixture(scope="module")
-def app(exported_model, exported_colorizer):
-    with launched(exported_model, exported_colorizer) as (demo, url):
+def app(exported_model, exported_colorizer, exported_encoder):
+    with launched(exported_model, exported_colorizer, exported_encoder) as (demo, url):
         yield demo, url
 
 

@@ -66,7 +66,8 @@ def copy(src: str | Path, dst: str | Path) -> None:
     replace_atomically(lambda tmp: shutil.copyfile(src, tmp), dst)
 
 
-TRAINERS = {"dcgan": "python -m trainer.train", "colorizer": "python -m trainer.colorize"}
+TRAINERS = {"dcgan": "python -m trainer.train", "colorizer": "python -m trainer.colorize",
+            "encoder": "python -m trainer.encoder"}
 
 
 def kind_of(state: dict[str, Any]) -> str:
@@ -89,7 +90,7 @@ def load(path: str | Path, kind: str | None = None) -> dict[str, Any]:
         raise CheckpointError(f"{path}: not a readable checkpoint: the file is truncated or is not a PyTorch file; "
                               f"resume from a copy under snapshots/ if the run kept one, or start a new --out.") from None
     if not isinstance(state, dict) or "generator" not in state or "config" not in state:
-        raise CheckpointError(f"{path}: not a checkpoint written by trainer.train or trainer.colorize")
+        raise CheckpointError(f"{path}: not a checkpoint written by trainer.train, trainer.colorize or trainer.encoder")
     if kind is not None and kind_of(state) != kind:
         raise CheckpointError(f"{path}: a {kind_of(state)} checkpoint, not a {kind} one: continue it with "
                               f"{TRAINERS.get(kind_of(state), 'its own trainer')} --out {path.parent} --resume")

@@ -24,6 +24,7 @@ from torchvision.utils import save_image
 
 from trainer import lab, loop
 from trainer.config import RUN_RESUMABLE, ConfigError, RunConfig, option, check_run, parse_config
+from trainer.data import held_out
 from trainer.distributed import Dist
 from trainer.ema import EMA
 from trainer.loop import StopFlag, Task, native_bf16
@@ -86,12 +87,6 @@ def check_config(cfg: ColorizerConfig, native_bf16: bool) -> None:
         raise ConfigError("--l1-weight and --gan-weight are both 0: nothing to learn")
     if not (cfg.lr_g > 0 and cfg.lr_d > 0):
         raise ConfigError("--lr-g and --lr-d must be positive")
-
-
-def held_out(n_images: int, holdout: int) -> int:
-    """How many of the last images are held aside: --holdout, but at most a fifth of the data (tiny folders
-    still train), and none of fewer than five images."""
-    return min(holdout, n_images // 5)
 
 
 class ColorizerTrainer(Task):

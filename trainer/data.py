@@ -78,6 +78,12 @@ def load_images(path: str | Path, image_size: int, limit: int | None = None) -> 
     return torch.stack(out).contiguous()
 
 
+def held_out(n_images: int, holdout: int) -> int:
+    """How many of the last images a trainer holds aside (never trains on; its samples and scores come from them):
+    --holdout, but at most a fifth of the data (tiny folders still train), and none of fewer than five images."""
+    return min(holdout, n_images // 5)
+
+
 def to_float(batch: torch.Tensor) -> torch.Tensor:
     """uint8 [0, 255] → float in the generator's pixel range (demo.latents.PIXEL_RANGE)."""
     lo, hi = PIXEL_RANGE

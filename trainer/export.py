@@ -6,7 +6,7 @@
     python app.py --colorizer runs/colorizer/colorizer.onnx
 
 generator.onnx: input "z" [batch, nz] → output "image" [batch, 3, H, W] in [-1, 1], BatchNorm folded;
-generator.directions.npy holds its SeFa latent directions.
+generator.directions.npy holds its SeFa latent directions, generator.named.npy those with names (trainer.directions).
 colorizer.onnx: input "image" [batch, 3, H, W] RGB in [0, 1] of any size → output "colorized", the same shape,
 RGB in [0, 1] with the input's Lab lightness (the RGB↔Lab conversion and the resizing are inside the graph).
 Each gets a JSON file beside it (the conventions the app relies on, plus a training summary), and is checked
@@ -29,8 +29,10 @@ from demo import colorizer as colorizer_convention
 from demo.engine import ModelError
 from demo.latents import PIXEL_RANGE, SEED_CONVENTION, SEED_MAX, SEED_MIN, seeds_to_z
 from trainer import checkpoint
-from trainer.directions import annotate, directions_meta, sefa_directions, torch_render
-from trainer.model import FoldedGenerator, Generator
+from trainer.directions import annotate, directions_meta, sefa_directions, torch_render, write_named
+from demo import projection as encoder_convention
+from demo.latents import CODE_CONVENTION
+from trainer.model import Encoder, FoldedGenerator, Generator
 from trainer.unet import Colorizer, UNet
 
 PARITY_TOL = 1e-4
@@ -45,7 +47,7 @@ def write_onnx(module: torch.nn.Module, example: torch.Tensor, path: Path, input
     """torch.onnx's current (torch.export-based) exporter, one input and one output with the given dynamic axes."""
     program = torch.onnx.export(module, (example,), dynamo=True, opset_version=opset, verbose=False,
                                 input_names=[input_name], output_names=[output_name],
-                                dynamic_shapes={input_name: dynamic})
+                                dynamic_shapes=(dynamic,))
     program.save(str(path))
 
 
@@ -111,7 +113,7 @@ def to_onnx(g: Generator, path: str | Path, opset: int = 18) -> FoldedGenerator:
 def default_out(ckpt_path: str | Path) -> Path:
     """generator.onnx or colorizer.onnx in the run folder, by the checkpoint's kind."""
     state = checkpoint.load(ckpt_path)
-    name = "colorizer.onnx" if checkpoint.kind_of(state) == "colorizer" else "generator.onnx"
+    name = {"colorizer": "colorizer.onnx", "encoder": "encoder.onnx"}.get(checkpoint.kind_of(state), "generator.onnx")
     return checkpoint.resolve(ckpt_path).parent / name
 
 
@@ -121,6 +123,8 @@ def export(ckpt_path: str | Path, out: str | Path, use_ema: bool = True, opset: 
     state = checkpoint.load(ckpt_path)
     if checkpoint.kind_of(state) == "colorizer":
         return export_colorizer(state, Path(out), use_ema, opset, extra)
+    if checkpoint.kind_of(state) == "encoder":
+        return export_encoder(state, Path(out), use_ema, opset, extra)
     g, which = generator_from_checkpoint(state, use_ema)
     cfg = state["config"]
     nz, size = cfg["nz"], cfg["image_size"]
@@ -151,6 +155,7 @@ def export(ckpt_path: str | Path, out: str | Path, use_ema: bool = True, opset: 
         "seed_convention": SEED_CONVENTION,
         "seed_range": [SEED_MIN, SEED_MAX],
         "directions": directions_meta(torch_render(folded[0]), dirs, eigvals, nz, dir_path.name),
+        "named_directions": write_named(torch_render(folded[0]), nz, out.with_suffix(".named.npy")),
         "training": training_summary(state, which),
     }
     return write_meta(meta, out, opset, extra)
@@ -184,6 +189,40 @@ def export_colorizer(state: dict, out: Path, use_ema: bool = True, opset: int = 
         "max_side": conv.MAX_SIDE,
         "colour_space": "CIE Lab, D65 (as scikit-image): the net sees L/100 at image_size and predicts ab/110; the "
                         "colours are resized to the input's size and joined with its own lightness",
+        "training": {**training_summary(state, which), "held_out": state.get("num_held_out")},
+    }
+    return write_meta(meta, out, opset, extra)
+
+
+def export_encoder(state: dict, out: Path, use_ema: bool = True, opset: int = 18, extra: dict | None = None) -> dict:
+    """The encoder: input "image" [batch, 3, S, S] in the generator's pixel range → output "z" [batch, nz]; its
+    metadata names the generator it inverts by sha256 (the app refuses any other pairing)."""
+    cfg = state["config"]
+    which = "ema" if use_ema and state.get("ema") is not None else "generator"
+    size = cfg["image_size"]
+    net = Encoder(int(state["nz"]), cfg["nef"], size)
+    net.load_state_dict(state[which])
+    net.eval()
+    conv = encoder_convention
+    out.parent.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
+    checks = [rng.uniform(-1, 1, (3, 3, size, size)).astype(np.float32)]
+
+    def write(tmp: Path) -> None:
+        write_onnx(net, torch.zeros(2, 3, size, size), tmp, conv.INPUT, conv.OUTPUT,
+                   {0: torch.export.Dim("batch", min=1, max=1 << 12)}, opset)
+        parity(net, tmp, checks)
+
+    checkpoint.replace_atomically(write, out)
+    meta = {
+        "format": conv.FORMAT,
+        "input": {"name": conv.INPUT, "shape": ["batch", 3, size, size], "range": list(PIXEL_RANGE), "colour": "sRGB",
+                  "preparation": "the picture's centre square, resized to image_size with Lanczos"},
+        "output": {"name": conv.OUTPUT, "shape": ["batch", net.nz]},
+        "nz": net.nz,
+        "image_size": size,
+        "generator": {"file": Path(str(cfg.get("generator", ""))).name, "sha256": state.get("generator_sha256")},
+        "face_code": CODE_CONVENTION,
         "training": {**training_summary(state, which), "held_out": state.get("num_held_out")},
     }
     return write_meta(meta, out, opset, extra)
@@ -224,7 +263,7 @@ def main(argv: list[str] | None = None) -> int:
     except (checkpoint.CheckpointError, ExportError, json.JSONDecodeError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    flag = "--colorizer" if meta["format"] == colorizer_convention.FORMAT else "--model"
+    flag = {colorizer_convention.FORMAT: "--colorizer", encoder_convention.FORMAT: "--encoder"}.get(meta["format"], "--model")
     print(f"wrote {out} ({meta['training']['weights']} weights, step {meta['training']['steps']}); "
           f"onnxruntime matches PyTorch within {PARITY_TOL:g}. Try it: python app.py {flag} {out}", file=sys.stderr)
     return 0

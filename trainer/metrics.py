@@ -60,7 +60,7 @@ def truncate_metrics(path: Path, step: int) -> int:
 
 
 def plot_losses(csv_path: Path, png_path: Path) -> None:
-    """Training curve (D and G loss vs step) from metrics.csv."""
+    """Training curve (D and G loss, or the encoder's loss, vs step) from metrics.csv."""
     if not csv_path.exists():
         return
     import matplotlib
@@ -73,7 +73,7 @@ def plot_losses(csv_path: Path, png_path: Path) -> None:
         return
     step = [int(r["step"]) for r in rows]
     fig, ax = plt.subplots(figsize=(7, 3.2), dpi=110)
-    for key, label in (("loss_d", "D loss"), ("loss_g", "G loss")):
+    for key, label in (("loss_d", "D loss"), ("loss_g", "G loss"), ("loss", "loss")):
         if not rows[0].get(key):  # e.g. the colouriser's L1-only baseline trains no D
             continue
         ys = [float(r[key]) for r in rows]

@@ -171,3 +171,28 @@ class FoldedGenerator(nn.Module):
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         return self.main(self.first(z.flatten(1)).reshape(-1, *self.first_shape))
+
+
+class Encoder(nn.Module):
+    """image [B, 3, S, S] in [-1, 1] → z [B, nz]: the generator read backwards, for projecting a picture into it.
+
+    A DCGAN-D-like stack (stride-2 4×4 convs, widths doubling) with a 3×3 conv at every map, GroupNorm (per image:
+    the EMA copy and batch-1 inference need no batch statistics) and a linear layer to z.
+    """
+
+    def __init__(self, nz: int = 100, nef: int = 32, image_size: int = 64):
+        super().__init__()
+        base, blocks = _plan(image_size)
+        m = _mults(blocks)[::-1]  # [1, 2, 4, 8]
+        c = nef * m[0]
+        layers: list[nn.Module] = [nn.Conv2d(3, c, 4, 2, 1), nn.LeakyReLU(0.2, True)]
+        for b in m[1:]:
+            layers += [nn.Conv2d(c, c, 3, 1, 1), nn.GroupNorm(min(8, c // 4), c), nn.LeakyReLU(0.2, True),
+                       nn.Conv2d(c, nef * b, 4, 2, 1), nn.GroupNorm(min(8, nef * b // 4), nef * b),
+                       nn.LeakyReLU(0.2, True)]
+            c = nef * b
+        self.main = nn.Sequential(*layers, nn.Flatten(), nn.Linear(c * base * base, nz))
+        self.nz = nz
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.main(x)

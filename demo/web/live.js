@@ -4,6 +4,7 @@
 // live control moves. Where WebAssembly is missing or the runtime fails to load, every control goes through the
 // server exactly as before (a click on the hidden server button of that control).
 //
+// A face is a seed or a face code (a projected picture's z, demo/latents.py encode_z), decoded here exactly as there.
 // The seed convention is numpy's, reproduced here: z = RandomState(seed).standard_normal(nz) (MT19937 + the legacy
 // polar Box–Muller), checked against numpy in tests/test_live.py. The rest mirrors demo/latents.py and demo/engine.py.
 
@@ -63,6 +64,27 @@ export function seedToZ(seed, nz) {
   return z;
 }
 
+// ---- face codes (demo/latents.py encode_z): "z." + base64url of z as little-endian float16 -----------------------
+function halfToFloat(h) {  // exact: every float16 is a float32
+  const sign = h & 0x8000 ? -1 : 1, exp = (h >> 10) & 0x1f, frac = h & 0x3ff;
+  if (exp === 0) return sign * frac * 2 ** -24;
+  if (exp === 31) return frac ? NaN : sign * Infinity;
+  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
+}
+export function codeToZ(code, nz) {  // null where the text is not a face code of nz numbers
+  const body = String(code).trim().slice(2).replace(/-/g, "+").replace(/_/g, "/");
+  let bin;
+  try { bin = atob(body + "=".repeat((4 - body.length % 4) % 4)); } catch (e) { return null; }
+  if (bin.length !== 2 * nz) return null;
+  const z = new Float32Array(nz);
+  for (let i = 0; i < nz; i++) z[i] = halfToFloat(bin.charCodeAt(2 * i) | (bin.charCodeAt(2 * i + 1) << 8));
+  return z.every(Number.isFinite) ? z : null;
+}
+function isCode(face) { return typeof face === "string" && face.trim().startsWith("z."); }
+export function faceZ(face, nz) {  // a seed or a face code → z (a fresh array)
+  return isCode(face) ? codeToZ(face, nz) : seedToZ(Number(face), nz);
+}
+
 // ---- latent paths (demo/latents.py) -------------------------------------------------------------------------------
 const f32 = Math.fround;
 function lerp(a, b, t) {
@@ -83,16 +105,23 @@ function slerp(a, b, t) {
   for (let i = 0; i < a.length; i++) out[i] = wa * a[i] + wb * b[i];
   return out;
 }
-export function morphZ(seedA, seedB, t, method, nz) {
-  const a = seedToZ(seedA, nz), b = seedToZ(seedB, nz);
+export function morphZ(faceA, faceB, t, method, nz) {
+  const a = faceZ(faceA, nz), b = faceZ(faceB, nz);
   if (t === 0) return a;
   if (t === 1) return b;
   return method === "lerp" ? lerp(a, b, t) : slerp(a, b, t);
 }
-export function editZ(seed, amounts, directions, nz) {
-  const z = seedToZ(seed, nz);
-  directions.forEach((d, i) => { const k = amounts[i] || 0; if (k) for (let j = 0; j < nz; j++) z[j] += k * d[j]; });
+export function editZ(face, amounts, directions, nz, named = [], namedDirections = []) {
+  const z = faceZ(face, nz);
+  const move = (d, k) => { if (k) for (let j = 0; j < nz; j++) z[j] += k * d[j]; };
+  directions.forEach((d, i) => move(d, amounts[i] || 0));
+  namedDirections.forEach((d, i) => move(d, named[i] || 0));
   return z;
+}
+// a directions call's values after the face: NUM_DIRECTIONS amounts, the truncation, then the named amounts
+function editArgs(rest) {
+  const n = config().numDirections;
+  return { amounts: rest.slice(0, n).map(Number), psi: Number(rest[n]), named: rest.slice(n + 1).map(Number) };
 }
 
 // ---- the runtime --------------------------------------------------------------------------------------------
@@ -198,8 +227,10 @@ function viaServer(buttonId) {
   (b && b.tagName === "BUTTON" ? b : b && b.querySelector("button"))?.click();
 }
 
-function validSeed(s) {
+function validFace(f) {  // a seed in range, or a face code of this model's nz (else the server answers, with its message)
   const cfg = config();
+  if (isCode(f)) return codeToZ(f, cfg.nz) !== null;
+  const s = typeof f === "string" && f.trim() !== "" ? Number(f) : f;
   return Number.isInteger(s) && s >= cfg.seedRange[0] && s <= cfg.seedRange[1];
 }
 
@@ -265,9 +296,9 @@ for (const name of ["pointerup", "pointercancel", "blur"]) addEventListener(name
 // ---- what the app's events call ----------------------------------------------------------------------------
 export function morph(seedA, seedB, t, method, truncation) {
   const cfg = config();
-  if (!cfg || cfg.disabled || !validSeed(Number(seedA)) || !validSeed(Number(seedB))) return viaServer("morph_srv");
+  if (!cfg || cfg.disabled || !validFace(seedA) || !validFace(seedB)) return viaServer("morph_srv");
   return live("morph_srv", async () => {
-    const z = morphZ(Number(seedA), Number(seedB), Number(t), method, cfg.nz).map((v) => v * f32(truncation));
+    const z = morphZ(seedA, seedB, Number(t), method, cfg.nz).map((v) => v * f32(truncation));
     const [face] = await renderFaces([Float32Array.from(z)]);
     draw("morph", face);
   });
@@ -275,10 +306,10 @@ export function morph(seedA, seedB, t, method, truncation) {
 
 export function directions(seed, ...rest) {
   const cfg = config();
-  const truncation = rest[rest.length - 1], amounts = rest.slice(0, -1).map(Number);
-  if (!cfg || cfg.disabled || !validSeed(Number(seed)) || !cfg.directions.length) return viaServer("dir_srv");
+  if (!cfg || cfg.disabled || !validFace(seed) || !(cfg.directions.length || cfg.named.length)) return viaServer("dir_srv");
+  const { amounts, psi, named } = editArgs(rest);
   return live("dir_srv", async () => {
-    const z = editZ(Number(seed), amounts, cfg.directions, cfg.nz).map((v) => v * f32(truncation));
+    const z = editZ(seed, amounts, cfg.directions, cfg.nz, named, cfg.named).map((v) => v * f32(psi));
     const [face] = await renderFaces([Float32Array.from(z)]);
     draw("edit", face);
   });
@@ -288,11 +319,11 @@ export function truncation(seedA, seedB, t, method, seed, ...rest) {
   // while the truncation slider moves: the in-between face and the edited face, in one batch
   const cfg = config();
   if (!cfg || cfg.disabled || state.status === "failed") return settle("trunc_srv");  // the server redraws it all
-  const psi = rest[rest.length - 1], amounts = rest.slice(0, -1).map(Number);
-  if (![seedA, seedB, seed].every((s) => validSeed(Number(s)))) return settle("trunc_srv");
+  const { amounts, psi, named } = editArgs(rest);
+  if (![seedA, seedB, seed].every(validFace)) return settle("trunc_srv");
   return live("trunc_srv", async () => {
-    const zm = morphZ(Number(seedA), Number(seedB), Number(t), method, cfg.nz).map((v) => v * f32(psi));
-    const zd = editZ(Number(seed), amounts, cfg.directions, cfg.nz).map((v) => v * f32(psi));
+    const zm = morphZ(seedA, seedB, Number(t), method, cfg.nz).map((v) => v * f32(psi));
+    const zd = editZ(seed, amounts, cfg.directions, cfg.nz, named, cfg.named).map((v) => v * f32(psi));
     const [fm, fd] = await renderFaces([Float32Array.from(zm), Float32Array.from(zd)]);
     draw("morph", fm);
     draw("edit", fd);
@@ -302,10 +333,12 @@ export function truncation(seedA, seedB, t, method, seed, ...rest) {
 export async function faceFor(kind, args) {  // for tests and the benchmark: a face's raw pixels, drawn nowhere
   const cfg = config();
   await load();
+  // morph: [a, b, t, method, psi]; edit: [face, amounts, psi, named (optional)]
   const z = kind === "morph" ? morphZ(args[0], args[1], args[2], args[3], cfg.nz)
-                             : editZ(args[0], args[1], cfg.directions, cfg.nz);
-  const [face] = await renderFaces([Float32Array.from(z.map((v) => v * f32(args[args.length - 1])))]);
+                             : editZ(args[0], args[1], cfg.directions, cfg.nz, args[3] || [], cfg.named);
+  const psi = kind === "morph" ? args[4] : args[2];
+  const [face] = await renderFaces([Float32Array.from(z.map((v) => v * f32(psi)))]);
   return Array.from(face.rgb);
 }
 
-window.animeLive = { state, load, morph, directions, truncation, faceFor, seedToZ, morphZ, editZ };
+window.animeLive = { state, load, morph, directions, truncation, faceFor, seedToZ, codeToZ, faceZ, morphZ, editZ };
