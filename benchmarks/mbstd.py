@@ -4,7 +4,7 @@
 
 Three discriminators at the default width take turns in one process, each timed on the default batch (32) under the
 trainer's bf16 autocast: forward + backward of D (what a training step does with D three times), 30 × --rounds calls
-each after 5 untimed ones, taking turns call by call; figures are medians. "torch.var" is MinibatchStd as the fourteenth pass of issue #13
+each after 5 untimed ones, taking turns call by call; figures are medians. "torch.var" is MinibatchStd as R14 of issue #13
 trained it (8.7–9 steps/s on one core against 10.4–11.3 without --mbstd); "spelled out" is trainer.model's today.
 """
 from __future__ import annotations

@@ -17,7 +17,7 @@ from demo.colorizer import ColorizerEngine, Picture, PictureError, read_picture,
 from demo.engine import Engine
 from demo.files import PNG, SCALE, Outputs, file_value, gallery, request_path
 from demo.images import save_animation, upscale
-from demo.latents import SEED_MAX, face_label
+from demo.latents import SEED_MAX, encode_z, face_label, face_z, interpolate
 from demo.picks import own_face, seed_of
 
 DIRECTION_RANGE = 6.0  # SeFa slider range (in units of z's std)
@@ -136,6 +136,20 @@ class Handlers:
         gif = pool.submit(save_animation, gif_frames, self.out.new_dir() / f"morph_{la}_{lb}_{m}_{n}_{size}px.gif")
         stills = self.out.faces(big)
         return gallery([(img, f"t={t:.3f}") for img, t in zip(stills, ts)]), file_value(gif.result(), "image/gif")
+
+    # ---- a variation or a path frame picked as A or B: its face code (it has no seed) ---------------------------
+    def variation_code(self, seed: Any, strength: Any, count: Any, variation_seed: Any, index: Any) -> str:
+        """The face code of the index-th face of /variations (0: the face itself)."""
+        s, st, n, vs, _ = self.parse_variations(seed, strength, count, variation_seed)
+        i = params.integer(index, "index", 0, n)
+        return encode_z(self.engine.variation_z(s, n, st, vs)[i])
+
+    def frame_code(self, seed_a: Any, seed_b: Any, frames: Any, method: Any, index: Any) -> str:
+        """The face code of the index-th frame of /interpolate."""
+        a, b, n, m, _, _ = self.parse_interpolate(seed_a, seed_b, frames, method)
+        i = params.integer(index, "index", 0, n - 1)
+        z = interpolate(face_z(a, self.engine.info.nz), face_z(b, self.engine.info.nz), np.linspace(0.0, 1.0, n), m)
+        return encode_z(z[i])
 
     # ---- "Download all": the faces on screen again, as lossless PNGs named by what makes them -----------------
     @friendly

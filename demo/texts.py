@@ -35,8 +35,9 @@ COLORIZE_MISSING = ("**No colouriser model is installed** (exported/colorizer.on
 
 
 def face_name(face: object) -> str:
-    """How the page names a picked face: by its seed, or "your face" for a face code (a projected picture)."""
-    return "your face" if is_code(face) else f"face {face}"
+    """How the page names a picked face: by its seed, or "a custom face" for a face code (a projected picture, a
+    variation or a path frame: faces with no seed)."""
+    return "a custom face" if is_code(face) else f"face {face}"
 
 
 def picked(a: object, b: object) -> str:

@@ -250,21 +250,23 @@ def build(engine: Engine, colorizer: ColorizerEngine | None = None, queue_size: 
             with gr.Tab("Your face", id="yourface_tab"):
                 gr.Markdown(texts.YOUR_FACE_HELP if projector is not None else no_projector or texts.YOUR_FACE_MISSING,
                             elem_id="yourface_help")
-                with gr.Row(equal_height=True):
-                    y_pic = gr.Image(label="Your picture (a face, any size: its centre square is used)",
+                # one row even on a phone (min_width 90), as Morph's A · in-between · B
+                with gr.Row(equal_height=True, elem_id="yourface_row"):
+                    y_pic = gr.Image(label="Your picture (its centre square is used)",
                                      type="filepath", height=280, sources=["upload", "clipboard", "webcam"],
-                                     elem_id="y_picture", elem_classes="bigface")
+                                     elem_id="y_picture", elem_classes="bigface", min_width=90)
                     y_seen = gr.Image(label="What the model compares", height=280, interactive=False,
-                                      buttons=[], elem_id="y_seen", elem_classes="bigface")
+                                      buttons=[], elem_id="y_seen", elem_classes="bigface", min_width=90)
                     y_face = gr.Image(label="The model's closest face", height=280, interactive=False,
-                                      buttons=IMAGE_BUTTONS, elem_id="y_face", elem_classes="bigface")
+                                      buttons=IMAGE_BUTTONS, elem_id="y_face", elem_classes="bigface", min_width=90)
                 with gr.Row(equal_height=True):
                     y_close = gr.Number(label="Closeness (%)", info="100 = the same picture, 0 = as far as two "
-                                        "random faces", interactive=False, elem_id="y_close", min_width=120, scale=1)
+                                        "random faces", interactive=False, elem_id="y_close", min_width=150, scale=1)
                     y_refine = gr.Checkbox(value=True, label="Refine (closer, ≈0.3 s more)", elem_id="y_refine",
-                                           scale=1)
+                                           scale=1, min_width=150)
                     y_code = gr.Textbox(label="Face code (goes wherever a seed goes)", interactive=False,
-                                        lines=1, max_lines=1, buttons=["copy"], elem_id="y_code", scale=3)
+                                        lines=1, max_lines=1, buttons=["copy"], elem_id="y_code", scale=3,
+                                        min_width=240)
                 with gr.Row(equal_height=True):
                     y_as_a = gr.Button("Morph it: make it A", variant="primary", elem_id="y_as_a",
                                        interactive=projector is not None)
@@ -419,6 +421,27 @@ def build(engine: Engine, colorizer: ColorizerEngine | None = None, queue_size: 
                      **private).success(**private, **directions)
         y_vary.click(lambda c: (use(c), gr.Tabs(selected="variations_tab")), y_code, [v_seed, tabs],
                      **private).success(**private, **variations)
+
+        # a variation or a path frame picked as A or B (by "Next click picks"): it becomes a face code
+        def as_pick(which: str, a: Any, b: Any, code_of: Any, index: Any) -> tuple:
+            try:
+                code = code_of(index)
+            except ValueError:
+                return (gr.skip(),) * 4
+            a, b = (code, b) if which == "A" else (a, code)
+            return a, b, "B" if which == "A" else "A", texts.picked(a, b)
+
+        def pick_variation(which: str, a: Any, b: Any, face: Any, strength: Any, n: Any, vseed: Any,
+                           evt: gr.SelectData):
+            return as_pick(which, a, b, lambda i: h.variation_code(face, strength, n, vseed, i), evt.index)
+
+        def pick_frame(which: str, a: Any, b: Any, frames_: Any, method_: Any, evt: gr.SelectData):
+            return as_pick(which, a, b, lambda i: h.frame_code(a, b, frames_, method_, i), evt.index)
+
+        for gallery, fn, inputs in ((v_gallery, pick_variation, [v_seed, v_strength, v_count, v_vseed]),
+                                    (path_gallery, pick_frame, [frames, method])):
+            gallery.select(fn, [target, seed_a, seed_b, *inputs], [seed_a, seed_b, target, picked],
+                           show_progress="hidden", **private).then(**ends).then(**private, **morph).then(**marked)
 
         trunc_srv.click(**check_gen).success(**private, **gen).then(**marked).then(**ends).then(
             **private, **synced, **morph).then(**private, **synced, **directions)

@@ -12,7 +12,8 @@ probe's steps per second set --epochs: the wanted epochs if they fit, else as ma
 
 What comes back in --out (the device tool returns at most 8 files): env.json (torch, CUDA, GPU, bf16, the probe's
 speed, the chosen epochs, each stage's outcome), train.log, metrics.csv, samples.png (the last grid of the 64
-fixed seeds), generator.onnx + .json + .directions.npy (the export, checked against PyTorch in onnxruntime), and
+fixed seeds), generator.onnx + .json + .directions.npy (the export, checked against PyTorch in onnxruntime; its named
+directions are left out, a ninth file: `python -m trainer.export --annotate generator.onnx` adds them here), and
 slim.pt (the generator and its EMA without D and the optimisers, so `python -m trainer.export --checkpoint
 slim.pt` can redo the export here if the device's failed; the full checkpoint is over the tool's 16 MiB a file).
 Everything after `--` goes to `python -m trainer.train` unchanged. It also runs on a CPU (the tests do, tiny).
@@ -134,6 +135,13 @@ def main(argv: list[str] | None = None) -> int:
                            "--out", str(a.out / "generator.onnx")], cwd=ROOT, capture_output=True, text=True)
     with open(log, "a") as f:
         f.write(done.stdout + done.stderr)
+    named = a.out / "generator.named.npy"
+    if named.exists():  # a ninth file: the tool returns eight; `trainer.export --annotate` remakes it here
+        named.unlink()
+        meta_path = a.out / "generator.json"
+        meta = json.loads(meta_path.read_text())
+        meta.pop("named_directions", None)
+        meta_path.write_text(json.dumps(meta, indent=2) + "\n")
     note("export", "ok" if done.returncode == 0 else f"failed (exit {done.returncode}): see train.log")
     return 0 if done.returncode == 0 and rc == 0 else 1
 

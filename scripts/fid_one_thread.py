@@ -4,7 +4,7 @@
 
 Why: onnxruntime pins its intra-op threads to cores of its own choosing, ignoring `taskset`, so a FID run "pinned"
 to core 0 had two of its threads on core 1 and cut a training run pinned there to a third of its speed
-(twenty-seventh pass of issue #13: 9.6 → ~3 steps/s). One thread per session keeps it on its core; the scores are the same computation.
+(R27 of issue #13: 9.6 → ~3 steps/s). One thread per session keeps it on its core; the scores are the same computation.
 `--tool PATH` runs another script the same way (tests use a stand-in); scripts/fid_of_run.py --one-thread calls this.
 """
 from __future__ import annotations

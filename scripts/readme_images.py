@@ -1,10 +1,13 @@
 """Make the README's images from the shipped model (and the run's metrics for the curve).
 
     python scripts/readme_images.py [--model exported/generator.onnx] [--metrics runs/anime/metrics.csv]
+                                    [--pictures DIR_OF_FACES]
 
 Writes docs/grid.png (seeds 0–63), docs/morph_strip.png and docs/morph.gif (seed 24 → 42, slerp), docs/colorize.png
-(generated faces: original | made gray | colourised by the shipped colouriser) and, when the metrics file exists,
-docs/training_curve.png. All faces are generated; no training image is used.
+(generated faces: original | made gray | colourised by the shipped colouriser), docs/directions.png and
+docs/named.png (each slider the Edit tab shows, on three faces across its range), with --pictures docs/projection.png
+(each picture | the encoder's face | after refine) and, when the metrics file exists, docs/training_curve.png. All
+faces are generated (--pictures: give faces of another generator, or your own drawings); no training image is used.
 """
 from __future__ import annotations
 
@@ -17,10 +20,12 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from demo.colorizer import ColorizerEngine, to_gray  # noqa: E402
+from demo.colorizer import ColorizerEngine, read_picture, to_gray  # noqa: E402
 from demo.engine import Engine  # noqa: E402
 from demo.generate import main as generate  # noqa: E402
 from demo.images import grid  # noqa: E402
+from demo.latents import seeds_to_z  # noqa: E402
+from demo.projection import Projector  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -29,6 +34,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--metrics", default=str(ROOT / "runs" / "anime" / "metrics.csv"))
     p.add_argument("--out", default=str(ROOT / "docs"))
     p.add_argument("--colorizer", default=str(ROOT / "exported" / "colorizer.onnx"))
+    p.add_argument("--encoder", default=str(ROOT / "exported" / "encoder.onnx"))
+    p.add_argument("--pictures", help="a folder of face pictures for docs/projection.png (not training images)")
     p.add_argument("--pair", type=int, nargs=2, default=[24, 42], help="seeds of the morph")
     a = p.parse_args(argv)
     out = Path(a.out)
@@ -48,6 +55,21 @@ def main(argv: list[str] | None = None) -> int:
                 rows.append(eng.edit(seed, vec))
     if rows:
         grid(np.stack(rows), 15).save(out / "directions.png")
+    rows = []  # each named direction on 3 faces, from one end of its slider to the other
+    for d, m in zip(eng.info.named, eng.info.named_meta):
+        for seed in (1, 2, 3):
+            base = seeds_to_z([seed])[0]
+            rows.extend(eng.render(base[None] + np.linspace(-1, 1, 5, dtype=np.float32)[:, None] * m["limit"] * d))
+    if rows:
+        grid(np.stack(rows), 15).save(out / "named.png")
+    if a.pictures:
+        pics = sorted(p for p in Path(a.pictures).iterdir() if p.suffix.lower() in (".png", ".jpg", ".jpeg", ".webp"))
+        proj = Projector(eng, a.encoder)
+        cells = []
+        for pic in pics[:8]:
+            quick, fine = proj.project(read_picture(pic).rgb), proj.project(read_picture(pic).rgb, refine=True)
+            cells += [quick.picture, quick.face, fine.face]
+        grid(np.stack(cells).repeat(2, axis=1).repeat(2, axis=2), 6).save(out / "projection.png")
     if Path(a.colorizer).exists():  # three rows: generated faces, made gray, coloured again from gray
         faces = eng.faces(range(100, 110))
         gray = np.stack([to_gray(f) for f in faces])

@@ -3,7 +3,7 @@
     python scripts/screenshot.py [--model exported/generator.onnx] [--out artifacts/ui]
 
 Starts app.py on a free port, generates, picks two faces, renders a morph, opens Variations and
-Directions, sends the edited face to Colourise, and saves one PNG per step — the way to look at the UI as a user
+Directions, sends the edited face to Colourise, projects --picture in Your face and morphs it, and saves one PNG per step — the way to look at the UI as a user
 sees it. The buttons' icons are emoji: without an emoji font (Debian: `apt-get install fonts-noto-color-emoji`) they
 render as empty boxes, which most desktops and phones (they ship one) would not show.
 """
@@ -24,8 +24,9 @@ from scripts.chromium import CHROMIUM, FLAGS  # noqa: E402
 VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
 
 
-def journey(page, url: str, out: Path, name: str) -> None:
-    """A first visit: generate, pick A and B, morph and render, vary, edit; one full-page PNG per step."""
+def journey(page, url: str, out: Path, name: str, picture: Path | None = None) -> None:
+    """A first visit: generate, pick A and B, morph and render, vary, edit, colourise, then project a picture (Your
+    face) and morph it; one full-page PNG per step."""
     shot = lambda step: page.screenshot(path=str(out / f"{name}_{step}.png"), full_page=True)  # noqa: E731
     page.goto(url, wait_until="load")
     page.wait_for_function("() => document.querySelectorAll('#gallery img').length >= 16", timeout=30_000)
@@ -61,12 +62,26 @@ def journey(page, url: str, out: Path, name: str) -> None:
                            timeout=60_000)
     page.wait_for_timeout(800)
     shot("7_colourise")
+    if picture is None:
+        return
+    if not page.get_by_role("tab", name="Your face").is_visible():
+        page.locator('button[aria-label="More tabs"]').click()
+    page.get_by_role("tab", name="Your face").click()
+    page.locator("#y_picture input[type=file]").set_input_files(str(picture))
+    page.wait_for_function("() => document.querySelector('#y_code input')?.value.startsWith('z.')", timeout=60_000)
+    page.wait_for_timeout(1500)
+    shot("8_yourface")
+    page.locator("#y_as_a").click()
+    page.wait_for_function("() => document.querySelector('#seed_a input')?.value.startsWith('z.')", timeout=30_000)
+    page.wait_for_timeout(2000)
+    shot("9_yourface_morph")
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model")
     p.add_argument("--out", default=str(ROOT / "artifacts" / "ui"))
+    p.add_argument("--picture", help="a face picture for the Your face steps (default: skip them)")
     p.add_argument("--viewports", default="desktop,phone", help="comma list of desktop (1280×900) and phone (390×844)")
     a = p.parse_args(argv)
     if a.model:
@@ -82,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
             browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
             for name in a.viewports.split(","):
                 page = browser.new_page(viewport=VIEWPORTS[name], is_mobile=name == "phone", has_touch=name == "phone")
-                journey(page, f"http://127.0.0.1:{port}/", out, name)
+                journey(page, f"http://127.0.0.1:{port}/", out, name, Path(a.picture) if a.picture else None)
                 page.close()
             browser.close()
     finally:

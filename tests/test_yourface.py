@@ -50,6 +50,21 @@ def big(face: np.ndarray) -> np.ndarray:
     return np.asarray(upscale(face, SCALE)).astype(int)
 
 
+def shows(page, selector: str, want: np.ndarray, timeout: float = 30.0) -> bool:
+    """Whether the <img> comes to show exactly `want` within the timeout (the old face may still be there at first)."""
+    import time
+
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        src = page.locator(selector).get_attribute("src")
+        if src:
+            got = np.asarray(Image.open(BytesIO(page.request.get(src).body())).convert("RGB")).astype(int)
+            if got.shape == want.shape and np.array_equal(got, want):
+                return True
+        page.wait_for_timeout(300)
+    return False
+
+
 def picture(engine, tmp_path, seed=5, size=(90, 70)) -> str:
     """A face of the model itself, enlarged and cropped off-square: a picture like one a visitor uploads."""
     path = tmp_path / f"face_{seed}.png"
@@ -138,10 +153,7 @@ def test_a_projected_face_morphs_live_and_its_link_restores_it(browser, server, 
     page.locator("#y_as_a").click()
     page.wait_for_function("(c) => document.querySelector('#seed_a input')?.value === c", arg=code, timeout=30_000)
     assert page.get_by_role("tab", name="Morph").get_attribute("aria-selected") == "true"
-    page.wait_for_function(LOADED, arg=["#end_a img", 1], timeout=30_000)
-    png = page.request.get(page.locator("#end_a img").get_attribute("src")).body()
-    end_a = np.asarray(Image.open(BytesIO(png)).convert("RGB")).astype(int)
-    assert np.array_equal(end_a, big(engine.render(z[None])[0]))
+    assert shows(page, "#end_a img", big(engine.render(z[None])[0]))
     # the browser's own path from the code: within wasm rounding of the server's
     b = int(page.locator("#seed_b input").input_value())
     rgb = np.array(page.evaluate("(a) => window.animeLive.faceFor('morph', a)", [code, b, 0.4, "slerp", 1.0]))
@@ -154,10 +166,34 @@ def test_a_projected_face_morphs_live_and_its_link_restores_it(browser, server, 
     again = browser.new_page(viewport={"width": 1280, "height": 900})
     again.goto(link, wait_until="load", timeout=60_000)  # it opens on Morph: no gallery in view to wait for
     again.wait_for_function("(c) => document.querySelector('#seed_a input')?.value === c", arg=code, timeout=60_000)
-    again.wait_for_function(LOADED, arg=["#end_a img", 1], timeout=30_000)
-    png = again.request.get(again.locator("#end_a img").get_attribute("src")).body()
-    assert np.array_equal(np.asarray(Image.open(BytesIO(png)).convert("RGB")).astype(int),
-                          big(engine.render(z[None])[0]))
-    assert "your face" in again.locator("#picked").inner_text()
+    assert shows(again, "#end_a img", big(engine.render(z[None])[0]))
+    assert "A = a custom face" in again.locator("#picked").inner_text()
     page.close()
     again.close()
+
+
+def test_a_variation_and_a_path_frame_can_be_picked(browser, server, engine):
+    """Issue #56 item 7: a click on a variation makes it A (a face code: variations have no seed of their own), and a
+    click on a rendered frame then makes that frame B."""
+    from demo.latents import encode_z, face_z, interpolate
+
+    page = open_app(browser, server)
+    page.get_by_role("tab", name="Variations").click()
+    page.locator("#vary").click()
+    page.wait_for_function(LOADED, arg=["#variations img", 12], timeout=60_000)
+    page.locator("#variations img").nth(3).click()
+    page.wait_for_function("() => document.querySelector('#picked')?.innerText.includes('A = a custom face')",
+                           timeout=30_000)
+    page.get_by_role("tab", name="Morph").click()  # (a tab's boxes are on the page once it has been opened)
+    page.wait_for_function("() => document.querySelector('#seed_a input')?.value.startsWith('z.')", timeout=30_000)
+    code_a = page.locator("#seed_a input").input_value()
+    assert code_a == encode_z(engine.variation_z(42, 11, 0.35, 0)[3])
+    assert shows(page, "#end_a img", big(engine.render(decode_z(code_a)[None])[0]))
+    page.locator("#render").click()
+    page.wait_for_function(LOADED, arg=["#path img", 16], timeout=60_000)
+    page.locator("#path img").nth(5).click()
+    page.wait_for_function("() => document.querySelector('#seed_b input')?.value.startsWith('z.')", timeout=30_000)
+    path = interpolate(decode_z(code_a), face_z(1234), np.linspace(0.0, 1.0, 16), "slerp")
+    assert page.locator("#seed_b input").input_value() == encode_z(path[5])
+    assert "B = a custom face" in page.locator("#picked").inner_text()
+    page.close()

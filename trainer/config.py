@@ -97,7 +97,7 @@ class Config(RunConfig):
         "D judges the real and the fake batch in one call, so its BatchNorm normalises both with the same statistics "
         "(apart, each batch is normalised by its own); default: on where D has BatchNorm (--d-norm batch). Over a "
         "20-epoch run 58.3 / 50.7 FID@5k (two seeds) against 71.3 / 80.5, and fewer broken faces by a blind count "
-        "(docs/training.md, twenty-third and twenty-fourth passes); 12–14%% slower per step; --no-d-joint for two calls"))
+        "(docs/training.md, runs R23 and R24); 12–14%% slower per step; --no-d-joint for two calls"))
     mbstd: bool = field(default=True, metadata=option(
         "minibatch-std feature before D's last layer: D sees how alike the faces of a batch are "
         "(40.3 FID@5k at the end of a 140-epoch run against 47.0 / 47.5 without it: docs/training.md); "
@@ -121,7 +121,7 @@ class Config(RunConfig):
     color_tail: int | None = field(default=None, metadata=option(
         "over the last N epochs of --epochs, D's colour probability is --tail-color-p instead of --color-p, so that D "
         "sees truer colours once G is good; 0 = off; default: 3/7 of --epochs, rounded (60 of 140, 30 of 70, 19 of 45),"
-        " fixed when the run starts. Measured (docs/training.md, twenty-sixth to thirty-first passes): over 140 epochs "
+        " fixed when the run starts. Measured (docs/training.md, runs R26 to R31): over 140 epochs "
         "(the last 60 at 0.5) 28.6 / 31.4 FID@5k on two seeds, saturation 63 / 60; over 70 epochs (the last 30) 37.5 / "
         "35.5, saturation 58 / 59, against 33.4 and 52.5 with no tail; --tail-color-p 0 left a bar at the left edge of "
         "many faces"))

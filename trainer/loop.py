@@ -50,7 +50,7 @@ def native_bf16() -> bool:
     """True where the training device runs bfloat16 natively (a CUDA GPU that supports it, or a CPU with bf16
     instructions); elsewhere bf16 autocast is emulated and slow. oneDNN's own check says yes on any AVX-512 CPU,
     where it emulates bf16: on one without AVX512_BF16 a step took 2.6x as long as in float32, so on Linux the
-    CPU's flags decide (docs/training.md, twenty-fourth pass)."""
+    CPU's flags decide (docs/training.md, R24)."""
     try:
         if torch.cuda.is_available():
             return bool(torch.cuda.is_bf16_supported())

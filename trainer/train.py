@@ -145,7 +145,7 @@ class Trainer(Task):
         return {"loss_d": loss_d.item(), "loss_g": loss_g.item(),
                 "d_real": d_real.mean().item(), "d_fake": d_fake.mean().item(),
                 # ADA's overfitting heuristic E[sign(D(real))]: averaged over an epoch, 1.00 means D has won (it was
-                # at epochs 40 and 50 of a run whose G collapsed: docs/training.md, twenty-first pass)
+                # at epochs 40 and 50 of a run whose G collapsed: docs/training.md, R21)
                 "r_t": torch.sign(d_real).mean().item(), **self.penalties,
                 "lecam": reg.item() if reg is not None else float("nan"), "lr_scale": scale, "color_p": color_p}
 
