@@ -24,6 +24,12 @@ from scripts.chromium import CHROMIUM, FLAGS  # noqa: E402
 VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
 
 
+def open_tab(page, name: str) -> None:
+    if not page.get_by_role("tab", name=name).is_visible():  # narrow screens fold the last tabs into a menu
+        page.locator('button[aria-label="More tabs"]').click()
+    page.get_by_role("tab", name=name).click()
+
+
 def journey(page, url: str, out: Path, name: str, picture: Path | None = None) -> None:
     """A first visit: generate, pick A and B, morph and render, vary, edit, colourise, then project a picture (Your
     face) and morph it; one full-page PNG per step."""
@@ -46,15 +52,10 @@ def journey(page, url: str, out: Path, name: str, picture: Path | None = None) -
     page.wait_for_function("() => document.querySelectorAll('#path img').length >= 16", timeout=30_000)
     page.wait_for_timeout(1500)
     shot("4_rendered")
-    tab = page.get_by_role("tab", name="Variations")
-    if not tab.is_visible():  # narrow screens fold the last tabs into a menu
-        page.locator('button[aria-label="More tabs"]').click()
-    page.get_by_role("tab", name="Variations").click()
+    open_tab(page, "Variations")
     page.wait_for_timeout(1500)
     shot("5_variations")
-    if not page.get_by_role("tab", name="Edit").is_visible():
-        page.locator('button[aria-label="More tabs"]').click()
-    page.get_by_role("tab", name="Edit").click()
+    open_tab(page, "Edit")
     page.wait_for_timeout(1500)
     shot("6_directions")
     page.locator("#d_send").click()
@@ -64,9 +65,7 @@ def journey(page, url: str, out: Path, name: str, picture: Path | None = None) -
     shot("7_colourise")
     if picture is None:
         return
-    if not page.get_by_role("tab", name="Your face").is_visible():
-        page.locator('button[aria-label="More tabs"]').click()
-    page.get_by_role("tab", name="Your face").click()
+    open_tab(page, "Your face")
     page.locator("#y_picture input[type=file]").set_input_files(str(picture))
     page.wait_for_function("() => document.querySelector('#y_code input')?.value.startsWith('z.')", timeout=60_000)
     page.wait_for_timeout(1500)
