@@ -117,3 +117,18 @@ def test_projection_finds_the_models_own_face_and_refine_never_loses(exported_en
             assert 0 <= p.closeness <= 100
     big = np.repeat(np.repeat(engine.faces([3])[0], 5, axis=0), 7, axis=1)  # any size: its centre square
     assert proj.project(big).picture.shape == (32, 32, 3)
+
+
+def test_the_default_encoder_beside_another_model_turns_your_face_off_and_the_app_runs(exported_model):
+    """`python app.py --model mine.onnx` with the shipped encoder (trained for the shipped generator): the app starts,
+    and /project says why Your face is off."""
+    from gradio_client import Client
+    from gradio_client.exceptions import AppError
+
+    from scripts.app_process import running_app
+
+    with running_app(["app.py", "--host", "127.0.0.1", "--model", str(exported_model), "--threads", "1"]) as (_, url):
+        c = Client(url, verbose=False)
+        assert len(c.predict(1, 2, api_name="/generate")) == 2
+        with pytest.raises(AppError, match="trained for another generator"):
+            c.predict(None, True, api_name="/project")

@@ -1,6 +1,5 @@
 """Named directions: found from pixel measures at export, kept only when specific, shipped beside the model, moved by
 /directions' named_i, drawn the same in the browser, and carried by links."""
-import json
 
 import numpy as np
 import pytest

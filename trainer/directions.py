@@ -107,8 +107,9 @@ def named_directions(render: Callable[[np.ndarray], np.ndarray], nz: int, n: int
     for i, (key, name, low, high, _) in enumerate(ATTRIBUTES):
         w, *_ = np.linalg.lstsq(x, values[:, i], rcond=None)
         pred = x @ w
-        r2 = 1 - float(((values[:, i] - pred) ** 2).sum() / ((values[:, i] - values[:, i].mean()) ** 2).sum())
-        d = (w[:-1] / np.linalg.norm(w[:-1])).astype(np.float32)
+        r2 = 1 - float(((values[:, i] - pred) ** 2).sum() / max(((values[:, i] - values[:, i].mean()) ** 2).sum(), 1e-12))
+        norm = float(np.linalg.norm(w[:-1]))
+        d = (w[:-1] / norm if norm > 1e-8 else np.zeros(nz)).astype(np.float32)  # a constant measure: no direction
         lo, hi = render(base - amount * d), render(base + amount * d)
         moved = np.stack([fn(hi.astype(np.float32) / 255) - fn(lo.astype(np.float32) / 255)
                           for *_, fn in ATTRIBUTES], axis=1).mean(axis=0) / std  # std units, each attribute
