@@ -29,10 +29,23 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from demo.engine import Engine  # noqa: E402
-from demo.projection import Projector, pixel_error, random_best  # noqa: E402
+from demo.latents import seeds_to_z  # noqa: E402
+from demo.projection import Projector, pixel_error  # noqa: E402
 from scripts.shared_paths import REAL, TOOL  # noqa: E402
 
 METHODS = ("encoder", "encoder+refine", "best_random_seed", "gradient_descent")
+
+
+def random_best(engine: Engine, picture: np.ndarray, n: int = 10_000, batch: int = 500) -> tuple[int, float]:
+    """The seed (of 0 … n-1) whose face is closest to the picture, and its error: the baseline an encoder must beat."""
+    best, best_err = 0, float("inf")
+    for start in range(0, n, batch):
+        seeds = range(start, min(n, start + batch))
+        errs = pixel_error(engine.render(seeds_to_z(seeds, engine.info.nz)), picture)
+        i = int(np.argmin(errs))
+        if errs[i] < best_err:
+            best, best_err = seeds[i], float(errs[i])
+    return best, best_err
 
 
 def held_out_faces(zip_path: Path, holdout: int, n: int) -> np.ndarray:

@@ -18,7 +18,7 @@ import numpy as np
 from PIL import Image
 
 from demo.engine import Engine, ModelError, check_sha256, make_session, pick_providers, thread_count
-from demo.latents import PIXEL_RANGE, decode_z, encode_z, seeds_to_z
+from demo.latents import PIXEL_RANGE, decode_z, encode_z
 
 FORMAT = "anime-face-encoder/1"
 INPUT, OUTPUT = "image", "z"
@@ -133,14 +133,3 @@ class Projector:
         return Projection(picture, face, code, err, round(100 * max(0.0, 1 - err / self.between), 1),
                           (time.perf_counter() - t0) * 1000)
 
-
-def random_best(engine: Engine, picture: np.ndarray, n: int = 10_000, batch: int = 500) -> tuple[int, float]:
-    """The seed (of 0 … n-1) whose face is closest to the picture, and its error: the baseline an encoder must beat."""
-    best, best_err = 0, float("inf")
-    for start in range(0, n, batch):
-        seeds = range(start, min(n, start + batch))
-        errs = pixel_error(engine.render(seeds_to_z(seeds, engine.info.nz)), picture)
-        i = int(np.argmin(errs))
-        if errs[i] < best_err:
-            best, best_err = seeds[i], float(errs[i])
-    return best, best_err

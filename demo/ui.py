@@ -93,11 +93,16 @@ def preview(value: Any) -> str:
     return own_face(value)
 
 
+def named_limit(meta: dict) -> float:
+    """A named slider's range: where the face stays the same character (measured at export), at most the API's."""
+    return min(DIRECTION_RANGE, float(meta.get("limit") or DIRECTION_RANGE))
+
+
 def named_ends(engine: Engine, seed: int = 42) -> list[tuple[str, str]]:
     """For each named direction, <img>s of one face at either end of its slider: what moving it does."""
     out = []
     for m, d in zip(engine.info.named_meta, engine.info.named):
-        lim = min(DIRECTION_RANGE, float(m.get("limit") or DIRECTION_RANGE))
+        lim = named_limit(m)
         lo, hi = engine.render(face_z(seed, engine.info.nz)[None] + np.float32(lim) * np.stack([-d, d]))
         out.append(tuple(f'<img src="{data_uri(f)}" alt="{html.escape(m["name"])}: {html.escape(w)}" '
                          f'title="{html.escape(m["name"])}: {html.escape(w)}" width="44" height="44">'
@@ -234,7 +239,7 @@ def build(engine: Engine, colorizer: ColorizerEngine | None = None, queue_size: 
                             m = nmeta[i] if i < len(nmeta) else None
                             with gr.Row(equal_height=True, visible=m is not None, elem_classes="named"):
                                 gr.HTML(ends[i][0] if m else "", scale=0, min_width=44, elem_classes="named-end")
-                                lim = min(DIRECTION_RANGE, float(m.get("limit") or DIRECTION_RANGE)) if m else 1.0
+                                lim = named_limit(m) if m else 1.0
                                 named.append(gr.Slider(-lim, lim, value=0, step=0.25, scale=1, elem_id=f"named{i + 1}",
                                                        label=f"{m['name']}: {m['low']} ↔ {m['high']}" if m
                                                        else f"named {i + 1}"))

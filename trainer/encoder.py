@@ -145,9 +145,7 @@ def load_features(run: str | Path, image_size: int) -> Discriminator:
 def feature_maps(d: Discriminator, x: torch.Tensor) -> list[torch.Tensor]:
     """D's activations after each of its LeakyReLUs (its view of the face at every scale)."""
     out = []
-    for layer in d.main:
-        if isinstance(layer, (nn.Conv2d,)) and layer is d.main[-1]:
-            break
+    for layer in list(d.main)[:-1]:  # all but the last conv (the logit)
         x = layer(x)
         if isinstance(layer, nn.LeakyReLU):
             out.append(x)
@@ -205,7 +203,7 @@ class EncoderTrainer(Task):
         pix = F.l1_loss(back_fake, fake) + F.l1_loss(back_real, real)
         prior = ((z_real.square().mean(dim=1) - 1) ** 2).mean()
         loss = cfg.z_weight * loss_z + cfg.pixel_weight * pix + cfg.prior_weight * prior
-        stats = {"loss": 0.0, "z": loss_z.item(), "pixel": pix.item()}
+        stats = {"z": loss_z.item(), "pixel": pix.item()}
         if self.feat is not None and cfg.feature_weight:
             with self.autocast():
                 feat = self.features_distance(back_real, real).float()
@@ -219,8 +217,7 @@ class EncoderTrainer(Task):
         self.step += 1
         if self.ema is not None:
             self.ema.update(self.G, self.step, self.global_batch)
-        stats["loss"] = loss.item()
-        return stats
+        return {"loss": loss.item(), **stats}
 
     # ---- what gets exported / sampled -----------------------------------
     def inference_net(self) -> Encoder:
