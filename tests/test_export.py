@@ -135,3 +135,20 @@ def test_average_snapshots_refuses_other_generators_and_missing_files(trained_ru
     with pytest.raises(SystemExit, match="no checkpoint there"):
         average([str(tmp_path / "missing.pt"), "--out", str(tmp_path / "a.pt")])
     assert not (tmp_path / "a.pt").exists()
+
+
+def test_a_nearest_upsampling_generator_exports_and_loads_back(image_dir, tmp_path):
+    """--g-upsample nearest: trained, exported (Resize in the graph, parity-checked) and loaded back for the encoder."""
+    from tests.conftest import TINY
+    from trainer.encoder import load_generator
+    from trainer.train import main as train
+
+    run = tmp_path / "near"
+    assert train(["--data", str(image_dir), "--out", str(run), "--epochs", "1", "--g-upsample", "nearest", *TINY]) == 0
+    out = tmp_path / "near.onnx"
+    meta = main(["--checkpoint", str(run), "--out", str(out)]) == 0 and json.loads(out.with_suffix(".json").read_text())
+    assert meta["training"]["options"]["g_upsample"] == "nearest"
+    ops = [n.op_type for n in onnx.load(str(out)).graph.node]
+    assert ops.count("Resize") == 3 and ops.count("ConvTranspose") == 0 and ops.count("Conv") == 3
+    g, _ = load_generator(out)  # raises unless it matches onnxruntime to 1e-4
+    assert g(torch.from_numpy(seeds_to_z([0], NZ))).shape == (1, 3, 32, 32)

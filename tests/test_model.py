@@ -78,8 +78,9 @@ def test_dcgan_structure_and_init():
     assert isinstance(d.main[1], torch.nn.LeakyReLU)
 
 
-def test_folding_matches_eval_batchnorm():
-    g = Generator(100, 8, 64)
+@pytest.mark.parametrize("upsample", ["transpose", "nearest"])
+def test_folding_matches_eval_batchnorm(upsample):
+    g = Generator(100, 8, 64, upsample)
     init_weights(g)
     g.train()
     for _ in range(3):
@@ -89,3 +90,13 @@ def test_folding_matches_eval_batchnorm():
     with torch.no_grad():
         assert torch.allclose(FoldedGenerator(g)(z), g(z), atol=1e-5)
     assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in FoldedGenerator(g).modules())
+
+
+def test_nearest_upsampling_doubles_with_a_3x3_conv_and_no_transposed_conv_after_the_first():
+    g = Generator(100, 8, 64, "nearest")
+    assert g(torch.randn(2, 100)).shape == (2, 3, 64, 64)
+    kinds = [type(m).__name__ for m in g.main]
+    assert kinds.count("Upsample") == 4 and kinds.count("ConvTranspose2d") == 1  # only the 1×1 → 4×4 projection
+    assert all(m.kernel_size == (3, 3) for m in g.main if isinstance(m, torch.nn.Conv2d))
+    with pytest.raises(ValueError, match="upsampling must be one of"):
+        Generator(100, 8, 64, "bilinear")

@@ -14,7 +14,7 @@ from demo.latents import NZ
 from trainer import checkpoint
 from trainer.augment import check_policy
 from trainer.losses import LOSSES
-from trainer.model import D_NORMS, SIZES
+from trainer.model import D_NORMS, G_UPSAMPLES, SIZES
 
 LR_DECAYS = ("cosine", "constant")
 TAIL_SHARE = 3 / 7  # --color-tail's default as a share of --epochs: the measured 30 of 70
@@ -78,6 +78,9 @@ class Config(RunConfig):
     nz: int = field(default=NZ, metadata=option("latent size (the app's convention)"))
     ngf: int = field(default=32, metadata=option("generator width (the paper's 64 is ~3.5× slower per step)"))
     ndf: int = field(default=32, metadata=option("discriminator width"))
+    g_upsample: str = field(default="transpose", metadata=option(
+        "how G doubles its maps: transpose = the paper's 4×4 stride-2 ConvTranspose; nearest = nearest-neighbour "
+        "upsampling then a 3×3 conv (no checkerboard; about 2.25× G's conv arithmetic)", choices=G_UPSAMPLES))
     loss: str = field(default="bce", metadata=option(
         "bce = non-saturating logistic (DCGAN); rpgan = relativistic pairing (R3GAN; with --gamma > 0); hinge",
         choices=LOSSES))
@@ -139,7 +142,7 @@ RESUMABLE = RUN_RESUMABLE | {"lr_g", "lr_d", "lr_final", "color_p", "color_tail"
 # What checkpoints written before a setting existed were trained with (so they resume as they were trained).
 LEGACY = {"gamma": 0.0, "d_norm": "batch", "mbstd": False, "lr_decay": "constant", "beta1": 0.5, "beta2": 0.999,
           "loss": "bce", "ema_kimg": 44.3, "ema_rampup": 0.0, "flip": False, "lecam": 0.0, "color_p": 1.0,
-          "d_joint": False, "color_tail": 0}
+          "d_joint": False, "color_tail": 0, "g_upsample": "transpose"}
 
 
 class ConfigError(ValueError):

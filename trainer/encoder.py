@@ -107,11 +107,13 @@ def load_generator(path: str | Path) -> tuple[FoldedGenerator, dict]:
     path = Path(path)
     try:
         meta = json.loads(path.with_suffix(".json").read_text())
-        nz, size, ngf = int(meta["nz"]), int(meta["image_size"]), int(meta["training"]["options"]["ngf"])
+        options = meta["training"]["options"]
+        nz, size, ngf = int(meta["nz"]), int(meta["image_size"]), int(options["ngf"])
+        upsample = options.get("g_upsample", "transpose")
         weights = {t.name: torch.from_numpy(numpy_helper.to_array(t).copy()) for t in onnx.load(str(path)).graph.initializer}
     except (OSError, ValueError, KeyError, TypeError) as e:
         raise DataError(f"{path}: not an exported generator with its .json ({type(e).__name__}: {e})") from None
-    g = FoldedGenerator(Generator(nz, ngf, size))
+    g = FoldedGenerator(Generator(nz, ngf, size, upsample))
     state = g.state_dict()
     for name in state:
         if name in weights:

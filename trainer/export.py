@@ -94,7 +94,7 @@ def write_meta(meta: dict, out: Path, opset: int, extra: dict | None) -> dict:
 
 def generator_from_checkpoint(state: dict, use_ema: bool = True) -> tuple[Generator, str]:
     cfg = state["config"]
-    g = Generator(cfg["nz"], cfg["ngf"], cfg["image_size"])
+    g = Generator(cfg["nz"], cfg["ngf"], cfg["image_size"], cfg.get("g_upsample", "transpose"))
     which = "ema" if use_ema and state.get("ema") is not None else "generator"
     g.load_state_dict(state[which])
     return g.eval(), which

@@ -28,11 +28,24 @@ def _mults(blocks: int) -> list[int]:
     return [min(2 ** (blocks - 1 - i), 8) for i in range(blocks)]
 
 
+G_UPSAMPLES = ("transpose", "nearest")
+
+
+def _doubling(c_in: int, c_out: int, upsample: str) -> list[nn.Module]:
+    """One block that doubles the map: the paper's 4×4 stride-2 ConvTranspose, or nearest-neighbour upsampling and a
+    3×3 conv (Odena et al. 2016: every output pixel sees the same number of weights, so no checkerboard)."""
+    if upsample == "transpose":
+        return [nn.ConvTranspose2d(c_in, c_out, 4, 2, 1, bias=False)]
+    return [nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(c_in, c_out, 3, 1, 1, bias=False)]
+
+
 class Generator(nn.Module):
     """z [B, nz] → image [B, 3, S, S] in [-1, 1]."""
 
-    def __init__(self, nz: int = 100, ngf: int = 64, image_size: int = 64):
+    def __init__(self, nz: int = 100, ngf: int = 64, image_size: int = 64, upsample: str = "transpose"):
         super().__init__()
+        if upsample not in G_UPSAMPLES:
+            raise ValueError(f"generator upsampling must be one of {G_UPSAMPLES}, got {upsample!r}")
         base, blocks = _plan(image_size)
         m = _mults(blocks)
         self.nz = nz
@@ -42,8 +55,8 @@ class Generator(nn.Module):
             nn.ReLU(True),
         ]
         for a, b in zip(m[:-1], m[1:]):
-            layers += [nn.ConvTranspose2d(ngf * a, ngf * b, 4, 2, 1, bias=False), nn.BatchNorm2d(ngf * b), nn.ReLU(True)]
-        layers += [nn.ConvTranspose2d(ngf * m[-1], 3, 4, 2, 1, bias=False), nn.Tanh()]
+            layers += [*_doubling(ngf * a, ngf * b, upsample), nn.BatchNorm2d(ngf * b), nn.ReLU(True)]
+        layers += [*_doubling(ngf * m[-1], 3, upsample), nn.Tanh()]
         self.main = nn.Sequential(*layers)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
@@ -135,16 +148,16 @@ def init_weights(module: nn.Module) -> None:
 @torch.no_grad()
 def fold_batchnorm(g: Generator) -> nn.Sequential:
     """A copy of g.main with each BatchNorm (eval statistics) folded into the
-    ConvTranspose before it: fewer ops at inference and one weight per layer."""
+    conv before it: fewer ops at inference and one weight per layer."""
     out: list[nn.Module] = []
     mods = list(g.main)
     for i, mod in enumerate(mods):
         if isinstance(mod, nn.BatchNorm2d):
             continue  # folded into the conv before it
-        if isinstance(mod, nn.ConvTranspose2d):
+        if isinstance(mod, (nn.Conv2d, nn.ConvTranspose2d)):
             nxt = mods[i + 1] if i + 1 < len(mods) else None
             bn = nxt if isinstance(nxt, nn.BatchNorm2d) else nn.BatchNorm2d(mod.out_channels, eps=0.0).eval()
-            mod = fuse_conv_bn_eval(mod.eval(), bn.eval(), transpose=True)  # an identity BN just adds the bias
+            mod = fuse_conv_bn_eval(mod.eval(), bn.eval(), transpose=isinstance(mod, nn.ConvTranspose2d))  # an identity BN just adds the bias
         out.append(mod)
     return nn.Sequential(*out)
 

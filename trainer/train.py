@@ -52,7 +52,7 @@ class Trainer(Task):
         super().__init__(cfg, data, dist)
         dev = self.dist.device
         torch.manual_seed(cfg.seed)  # the same seed on every rank: identical init, identical global z
-        self.G = Generator(cfg.nz, cfg.ngf, cfg.image_size)
+        self.G = Generator(cfg.nz, cfg.ngf, cfg.image_size, cfg.g_upsample)
         self.D = Discriminator(cfg.ndf, cfg.image_size, cfg.d_norm, cfg.mbstd)
         init_weights(self.G)
         if cfg.d_norm == "batch":  # DCGAN's N(0, 0.02) suits a D whose BatchNorm rescales every layer;
