@@ -1,6 +1,6 @@
 """The words the page shows: plain ones in the flow, the technical facts in the collapsed "About this model".
 
-Kept apart from the layout (demo.ui) so that wording can change without touching events, and so that a test can
+Kept apart from the layout (demo.layout) so that wording can change without touching events, and so that a test can
 check the flow for jargon in one place.
 """
 from __future__ import annotations

@@ -89,15 +89,17 @@ def open_app(browser, url, phone=False):
                             is_mobile=phone, has_touch=phone)
     page.goto(url, wait_until="load", timeout=60_000)  # not "networkidle": Gradio's open streams can hold it off
     page.wait_for_function(LOADED, arg=["#gallery img", 16], timeout=60_000)
+    # the first paint's badges (seed 42 is A): after them nothing re-renders the gallery, so a click is not lost
+    page.wait_for_function("() => document.querySelector('#gallery').innerText.includes('42 · A')", timeout=30_000)
     return page
 
 
 def pick_two(page) -> tuple[str, str]:
     imgs = page.locator("#gallery img")
     imgs.nth(3).click()
-    page.wait_for_function("() => document.querySelector('#gallery').innerText.includes('· A')", timeout=30_000)
+    page.wait_for_function("() => document.querySelector('#gallery').innerText.includes('45 · A')", timeout=30_000)
     imgs.nth(9).click()
-    page.wait_for_function("() => document.querySelector('#gallery').innerText.includes('· B')", timeout=30_000)
+    page.wait_for_function("() => document.querySelector('#gallery').innerText.includes('51 · B')", timeout=30_000)
     return "45", "51"  # seed 42 + 3, 42 + 9
 
 
