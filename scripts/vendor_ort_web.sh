@@ -5,7 +5,12 @@
 # (its worker proxy imports it), the SIMD wasm binary gzipped (14.2 MB → 3.7 MB in git; demo/live.py unpacks it once
 # into a cache folder), and the MIT licence. Needs npm (registry access) once.
 set -euo pipefail
-VERSION="${1:?usage: $0 VERSION (e.g. 1.30.0)}"
+USAGE="usage: bash scripts/vendor_ort_web.sh VERSION   (e.g. 1.30.0: onnxruntime-web's version on npm)"
+case "${1:-}" in
+  -h|--help) echo "$USAGE"; sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  [0-9]*.[0-9]*.[0-9]*) VERSION="$1" ;;
+  *) echo "$USAGE" >&2; exit 2 ;;
+esac
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 DEST="$ROOT/demo/web/ort"
 TMP="$(mktemp -d)"

@@ -86,3 +86,22 @@ def test_every_flag_in_the_docs_is_one_its_command_takes():
                                             text=True, timeout=120).stdout
         unknown += [f"{target} {f}" for f in sorted(flags) if not re.search(rf"(?<![\w-]){re.escape(f)}\b", help_text)]
     assert not unknown, unknown
+
+
+PLUMBING = {"app_process.py", "chromium.py", "shared_paths.py"}  # modules the tools import, not tools
+
+
+def test_every_script_answers_help():
+    """scripts/README.md promises that each tool takes --help: it prints its usage and exits 0, doing nothing else."""
+    import subprocess
+    import sys
+
+    bad = []
+    for script in sorted((ROOT / "scripts").iterdir()):
+        if script.suffix not in (".py", ".sh") or script.name in PLUMBING | {"__init__.py"}:
+            continue
+        cmd = ["bash", str(script), "--help"] if script.suffix == ".sh" else [sys.executable, str(script), "--help"]
+        r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=120)
+        if r.returncode != 0 or "usage" not in r.stdout.lower():
+            bad.append(f"{script.name}: rc {r.returncode}, {(r.stdout + r.stderr).strip()[:100]!r}")
+    assert not bad, bad
