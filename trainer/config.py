@@ -80,7 +80,8 @@ class Config(RunConfig):
     ndf: int = field(default=32, metadata=option("discriminator width"))
     g_upsample: str = field(default="transpose", metadata=option(
         "how G doubles its maps: transpose = the paper's 4×4 stride-2 ConvTranspose; nearest = nearest-neighbour "
-        "upsampling then a 3×3 conv (no checkerboard; about 2.25× G's conv arithmetic)", choices=G_UPSAMPLES))
+        "upsampling then a 3×3 conv (no checkerboard, but at the one-core hour 61.5 FID@2k against 49.2, and a second seed "
+        "collapsed: docs/training.md, R33)", choices=G_UPSAMPLES))
     loss: str = field(default="bce", metadata=option(
         "bce = non-saturating logistic (DCGAN); rpgan = relativistic pairing (R3GAN; with --gamma > 0); hinge",
         choices=LOSSES))
