@@ -84,7 +84,7 @@ def wire(demo: gr.Blocks, p: Page, h: Handlers, col: Colorize, yf: YourFace, eng
     """Every event of the page. Each one that runs the model is in the one concurrency group."""
     api = dict(preprocess=False, concurrency_limit=concurrency, concurrency_id=MODEL_GROUP)
     s = _steps(p, h, col, api)
-    _generate(p, h, s)
+    _generate(p, s)
     _morph(p, h, s)
     _variations(p, h, s)
     _edit(p, h, s)
@@ -119,7 +119,7 @@ def _steps(p: Page, h: Handlers, col: Colorize, api: dict) -> SimpleNamespace:
     return s
 
 
-def _generate(p: Page, h: Handlers, s: SimpleNamespace) -> None:
+def _generate(p: Page, s: SimpleNamespace) -> None:
     p.go.click(**s.check_gen).success(api_name="generate", **s.gen).then(**s.marked)
     p.seed.submit(**s.check_gen).success(**PRIVATE, **s.gen).then(**s.marked)
     p.dice.click(None, None, p.seed, js=RANDOM_SEED_JS, **PRIVATE).then(**PRIVATE, **s.gen).then(**s.marked)
@@ -231,9 +231,8 @@ def _your_face(p: Page, yf: YourFace, s: SimpleNamespace) -> None:
 
 
 def _picks(p: Page, h: Handlers, s: SimpleNamespace) -> None:
-    """A click on a face, a variation or a path frame picks it as A or B (by "Next click picks"). Every click
-    counts (trigger_mode "multiple"; Gradio's default drops one made while the last pick is still being answered);
-    the steps after a pick are "always_last", so quick clicks draw only the last state."""
+    """A click on a face, a variation or a path frame picks it as A or B (by "Next click picks"); the steps after a
+    pick are "always_last", so quick clicks draw only the last state."""
     def pick(which: str, a: Any, b: Any, items: list[dict], evt: gr.SelectData):
         """A generated face: its seed; then the other letter is next, and captions get A/B badges."""
         seed = seed_of(evt.value.get("caption") if isinstance(evt.value, dict) else None)
@@ -245,7 +244,7 @@ def _picks(p: Page, h: Handlers, s: SimpleNamespace) -> None:
 
     p.faces.select(pick, [p.target, p.seed_a, p.seed_b, p.faces],
                    [p.seed_a, p.seed_b, p.target, p.faces, p.v_seed, p.d_seed, p.picked],
-                   preprocess=False, postprocess=False, show_progress="hidden", trigger_mode="multiple", **PRIVATE,
+                   preprocess=False, postprocess=False, show_progress="hidden", **PRIVATE,
                    ).then(**s.ends).then(**PRIVATE, **s.morph).then(**PRIVATE, **s.directions).then(
                        **PRIVATE, **s.variations)
 
@@ -268,7 +267,7 @@ def _picks(p: Page, h: Handlers, s: SimpleNamespace) -> None:
     for gallery, fn, inputs in ((p.v_gallery, pick_variation, [p.v_seed, p.v_strength, p.v_count, p.v_vseed]),
                                 (p.path_gallery, pick_frame, [p.frames, p.method])):
         gallery.select(fn, [p.target, p.seed_a, p.seed_b, *inputs], [p.seed_a, p.seed_b, p.target, p.picked],
-                       show_progress="hidden", trigger_mode="multiple", **PRIVATE).then(**s.ends).then(**PRIVATE, **s.morph).then(**s.marked)
+                       show_progress="hidden", **PRIVATE).then(**s.ends).then(**PRIVATE, **s.morph).then(**s.marked)
 
 
 def _links(demo: gr.Blocks, p: Page, engine: Engine, s: SimpleNamespace) -> None:

@@ -107,9 +107,8 @@ def load_generator(path: str | Path) -> tuple[FoldedGenerator, dict]:
     path = Path(path)
     try:
         meta = json.loads(path.with_suffix(".json").read_text())
-        options = meta["training"]["options"]
-        nz, size, ngf = int(meta["nz"]), int(meta["image_size"]), int(options["ngf"])
-        upsample = options.get("g_upsample", "transpose")
+        nz, size, ngf = int(meta["nz"]), int(meta["image_size"]), int(meta["training"]["options"]["ngf"])
+        upsample = as_trained(meta["training"]["options"]).g_upsample  # an export from before the option: transpose
         weights = {t.name: torch.from_numpy(numpy_helper.to_array(t).copy()) for t in onnx.load(str(path)).graph.initializer}
     except (OSError, ValueError, KeyError, TypeError) as e:
         raise DataError(f"{path}: not an exported generator with its .json ({type(e).__name__}: {e})") from None

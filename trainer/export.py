@@ -29,6 +29,7 @@ from demo import colorizer as colorizer_convention
 from demo.engine import ModelError
 from demo.latents import PIXEL_RANGE, SEED_CONVENTION, SEED_MAX, SEED_MIN, seeds_to_z
 from trainer import checkpoint
+from trainer.config import as_trained
 from trainer.directions import annotate, directions_meta, sefa_directions, torch_render, write_named
 from demo import projection as encoder_convention
 from demo.latents import CODE_CONVENTION
@@ -93,8 +94,8 @@ def write_meta(meta: dict, out: Path, opset: int, extra: dict | None) -> dict:
 
 
 def generator_from_checkpoint(state: dict, use_ema: bool = True) -> tuple[Generator, str]:
-    cfg = state["config"]
-    g = Generator(cfg["nz"], cfg["ngf"], cfg["image_size"], cfg.get("g_upsample", "transpose"))
+    cfg = as_trained(state["config"])  # a run from before an option existed is rebuilt as it was trained
+    g = Generator(cfg.nz, cfg.ngf, cfg.image_size, cfg.g_upsample)
     which = "ema" if use_ema and state.get("ema") is not None else "generator"
     g.load_state_dict(state[which])
     return g.eval(), which

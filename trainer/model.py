@@ -157,7 +157,8 @@ def fold_batchnorm(g: Generator) -> nn.Sequential:
         if isinstance(mod, (nn.Conv2d, nn.ConvTranspose2d)):
             nxt = mods[i + 1] if i + 1 < len(mods) else None
             bn = nxt if isinstance(nxt, nn.BatchNorm2d) else nn.BatchNorm2d(mod.out_channels, eps=0.0).eval()
-            mod = fuse_conv_bn_eval(mod.eval(), bn.eval(), transpose=isinstance(mod, nn.ConvTranspose2d))  # an identity BN just adds the bias
+            # an identity BN just adds the bias
+            mod = fuse_conv_bn_eval(mod.eval(), bn.eval(), transpose=isinstance(mod, nn.ConvTranspose2d))
         out.append(mod)
     return nn.Sequential(*out)
 
