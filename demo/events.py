@@ -105,6 +105,11 @@ def _steps(p: Page, h: Handlers, col: Colorize, api: dict) -> SimpleNamespace:
     s.interp_in = [p.seed_a, p.seed_b, p.frames, p.method, p.trunc]
     s.gen = dict(fn=h.generate, inputs=[p.seed, p.count, p.trunc], outputs=p.faces, **s.to_gallery)
     s.check_gen = dict(fn=check(h.parse_generate), inputs=[p.seed, p.count, p.trunc], outputs=None, **QUICK)
+    # the page's own redraws generate and badge in one step: a later "marked" step would overwrite a pick made
+    # between the two (the first click after the page opened could lose its badge)
+    s.shown = dict(fn=lambda seed, n, psi, a, b: mark(h.generate(seed, n, psi), a, b),
+                   inputs=[p.seed, p.count, p.trunc, p.seed_a, p.seed_b], outputs=[p.faces, p.picked],
+                   trigger_mode="always_last", **PRIVATE, **s.to_gallery)
     s.marked = dict(fn=mark, inputs=[p.faces, p.seed_a, p.seed_b], outputs=[p.faces, p.picked], preprocess=False,
                     postprocess=False, show_progress="hidden", trigger_mode="always_last", **PRIVATE)
     s.ends = dict(fn=lambda a, b, psi: h.ends(a, b, psi) * 2, inputs=[p.seed_a, p.seed_b, p.trunc],
@@ -121,9 +126,9 @@ def _steps(p: Page, h: Handlers, col: Colorize, api: dict) -> SimpleNamespace:
 
 def _generate(p: Page, s: SimpleNamespace) -> None:
     p.go.click(**s.check_gen).success(api_name="generate", **s.gen).then(**s.marked)
-    p.seed.submit(**s.check_gen).success(**PRIVATE, **s.gen).then(**s.marked)
-    p.dice.click(None, None, p.seed, js=RANDOM_SEED_JS, **PRIVATE).then(**PRIVATE, **s.gen).then(**s.marked)
-    p.examples.load_input_event.then(**PRIVATE, **s.gen).then(**s.marked)  # fill the inputs, then generate
+    p.seed.submit(**s.check_gen).success(**s.shown)
+    p.dice.click(None, None, p.seed, js=RANDOM_SEED_JS, **PRIVATE).then(**s.shown)
+    p.examples.load_input_event.then(**s.shown)  # fill the inputs, then generate
 
 
 def _morph(p: Page, h: Handlers, s: SimpleNamespace) -> None:
@@ -169,7 +174,7 @@ def _edit(p: Page, h: Handlers, s: SimpleNamespace) -> None:
 def _variety(p: Page, s: SimpleNamespace) -> None:
     """The Variety slider moves every face on the page: drawn live, then the server's copies."""
     p.trunc.change(None, [p.seed_a, p.seed_b, p.t, p.method, *s.d_in], None, js=TRUNCATION_JS, **PRIVATE)
-    p.trunc_srv.click(**s.check_gen).success(**PRIVATE, **s.gen).then(**s.marked).then(**s.ends).then(
+    p.trunc_srv.click(**s.check_gen).success(**s.shown).then(**s.ends).then(
         **PRIVATE, **SYNCED, **s.morph).then(**PRIVATE, **SYNCED, **s.directions)
 
 
@@ -289,5 +294,5 @@ def _links(demo: gr.Blocks, p: Page, engine: Engine, s: SimpleNamespace) -> None
 
     demo.load(None, None, None, js=live.config_js(engine), **PRIVATE)
     demo.load(restore, None, [*state, *p.sliders, *p.named, p.tabs], show_progress="hidden", **PRIVATE).then(
-        **PRIVATE, **s.gen).then(**s.marked).then(**s.ends).then(**PRIVATE, **s.morph).then(
+        **s.shown).then(**s.ends).then(**PRIVATE, **s.morph).then(
         **PRIVATE, **s.directions).then(**PRIVATE, **s.variations)
