@@ -215,6 +215,15 @@ def colourfulness(rgb: np.ndarray) -> float:
     return float((x.max(axis=2) - x.min(axis=2)).mean())
 
 
+@functools.lru_cache(maxsize=4)
+def decoded(path: str, size: int, mtime_ns: int) -> Picture:
+    """One decode per upload, keyed by its file's size and time (a file written again is read again); the pixels
+    are read-only, as several steps share them. At most 4 pictures of ≤ 2048² are kept (≤ 48 MB)."""
+    pic = read_picture(path)
+    pic.rgb.setflags(write=False)
+    return pic
+
+
 class Colorize:
     """The Colourise tab's endpoints: a picture in (a Gradio file value, a path, or raw bytes), PNG files out."""
 
@@ -224,11 +233,17 @@ class Colorize:
 
     @staticmethod
     def picture(image: Any) -> Picture:
-        """The upload as Gradio hands it over (preprocess=False: a FileData dict) or a plain path."""
+        """The upload as Gradio hands it over (preprocess=False: a FileData dict) or a plain path. Its path is
+        checked on every call; its pixels are decoded once (check, preview and model all read the same upload)."""
         path = image.get("path") if isinstance(image, dict) else image
         if not path:
             raise PictureError("no picture: upload one (or send a face from Generate, Morph or Directions)")
-        return read_picture(request_path(image))
+        real = request_path(image)
+        try:
+            st = real.stat()
+        except OSError:
+            return read_picture(real)  # says the upload did not arrive
+        return decoded(str(real), st.st_size, st.st_mtime_ns)
 
     def _save(self, rgb: np.ndarray, name: str) -> str:
         path = self.out.new_dir() / name

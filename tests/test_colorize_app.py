@@ -156,3 +156,33 @@ def test_app_start_with_a_named_but_broken_colorizer_is_one_clear_line(exported_
     assert r.returncode == 2
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and "colouriser metadata" in lines[0], r.stderr
+
+
+def test_an_upload_is_decoded_once_and_read_only(monkeypatch, tmp_path):
+    """Check, gray preview and model read one upload: one decode between them; a file written again is read
+    again; the shared pixels cannot be changed by one step under another."""
+    import os
+    import tempfile
+    from pathlib import Path
+
+    from gradio.utils import get_upload_folder
+
+    import demo.handlers as dh
+
+    calls, read = [], dh.read_picture
+    monkeypatch.setattr(dh, "read_picture", lambda p: calls.append(p) or read(p))
+    dh.decoded.cache_clear()
+    folder = Path(get_upload_folder())
+    folder.mkdir(parents=True, exist_ok=True)
+    path = Path(tempfile.mkdtemp(dir=folder)) / "face.png"
+    Image.fromarray(line_art(64)).save(path)
+    value = {"path": str(path)}
+    first = dh.Colorize.picture(value)
+    dh.Colorize(None, None).check(value)
+    assert dh.Colorize.picture(value) is first and len(calls) == 1
+    with pytest.raises(ValueError):
+        first.rgb[0, 0] = 0
+    Image.fromarray(255 - line_art(64)).save(path)
+    os.utime(path, ns=(0, 1))  # a new time even on a coarse clock
+    again = dh.Colorize.picture(value)
+    assert len(calls) == 2 and again.rgb[0, 0, 0] == 255 - 235
