@@ -83,10 +83,15 @@ def model_path(cli_value: str | None = None) -> Path:
     return Path(cli_value or os.environ.get(MODEL_ENV) or DEFAULT_MODEL).expanduser()
 
 
+def file_sha256(path: str | Path) -> str:
+    """A model file's identity: the export records it beside the file, and an encoder records its generator's."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
 def check_sha256(path: Path, meta: dict) -> None:
     """A model file must match the sha256 its export recorded beside it (a truncated or swapped file fails here)."""
     want = meta.get("sha256")
-    if want and hashlib.sha256(path.read_bytes()).hexdigest() != want:
+    if want and file_sha256(path) != want:
         raise ModelError(f"{path}: file does not match the sha256 in {path.with_suffix('.json').name} "
                          f"(corrupt or replaced; re-export it)")
 

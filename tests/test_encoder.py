@@ -36,7 +36,7 @@ def test_encoder_trains_resumes_and_exports_with_its_generator(encoder_run, expo
     import torch
 
     from trainer import checkpoint
-    from trainer.encoder import file_sha256
+    from demo.engine import file_sha256
     from trainer.model import Encoder
 
     state = checkpoint.load(encoder_run, "encoder")

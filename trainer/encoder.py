@@ -16,7 +16,6 @@ trainer.ema's, shared with the other two trainers. The last --holdout faces are 
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import sys
@@ -29,6 +28,7 @@ import torch.nn.functional as F
 from torch import nn
 from torchvision.utils import save_image
 
+from demo.engine import file_sha256
 from demo.latents import seeds_to_z
 from trainer import checkpoint, loop
 from trainer.config import RUN_RESUMABLE, ConfigError, RunConfig, as_trained, check_run, option, parse_config
@@ -91,10 +91,6 @@ def check_config(cfg: EncoderConfig, native_bf16: bool) -> None:
         raise ConfigError("--lr must be positive")
     if not (cfg.z_weight or cfg.pixel_weight):
         raise ConfigError("--z-weight and --pixel-weight are both 0: nothing to learn")
-
-
-def file_sha256(path: str | Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def load_generator(path: str | Path) -> tuple[FoldedGenerator, dict]:

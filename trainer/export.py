@@ -15,7 +15,6 @@ against PyTorch in onnxruntime before it replaces an older export.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import sys
 from datetime import datetime, timezone
@@ -26,7 +25,7 @@ import numpy as np
 import torch
 
 from demo import colorizer as colorizer_convention
-from demo.engine import ModelError
+from demo.engine import ModelError, file_sha256
 from demo.latents import PIXEL_RANGE, SEED_CONVENTION, SEED_MAX, SEED_MIN, seeds_to_z
 from trainer import checkpoint
 from trainer.config import as_trained
@@ -86,7 +85,7 @@ def training_summary(state: dict, which: str) -> dict[str, Any]:
 
 def write_meta(meta: dict, out: Path, opset: int, extra: dict | None) -> dict:
     """Complete the metadata (file hash, versions, extra entries) and write it beside the ONNX file."""
-    meta = {**meta, "onnx": out.name, "sha256": hashlib.sha256(out.read_bytes()).hexdigest(),
+    meta = {**meta, "onnx": out.name, "sha256": file_sha256(out),
             "exported_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "torch": torch.__version__,
             "opset": opset, **(extra or {})}
     checkpoint.replace_atomically(lambda tmp: tmp.write_text(json.dumps(meta, indent=2) + "\n"), out.with_suffix(".json"))
