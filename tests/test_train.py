@@ -274,6 +274,8 @@ def test_a_budget_far_longer_than_the_schedule_is_announced(image_dir, tmp_path,
                  *TINY]) == 0
     err = capsys.readouterr().err
     assert "before the --max-minutes budget; --epochs" in err and "done: 2 epochs" in err
+    onnx = tmp_path / "r" / "generator.onnx"  # the next steps, as commands to paste
+    assert f"python -m trainer.export --checkpoint {tmp_path / 'r'}" in err and f"python app.py --model {onnx}" in err
 
 
 def rows(run) -> list[dict]:

@@ -202,12 +202,8 @@ def run(cfg: ColorizerConfig, resume: bool = False, stop: StopFlag | None = None
 
 
 def main(argv: list[str] | None = None) -> int:
-    def next_steps(cfg: ColorizerConfig) -> str:
-        onnx = Path(cfg.out) / "colorizer.onnx"
-        return (f"Export with:\n  python -m trainer.export --checkpoint {cfg.out}      # writes {onnx}\n"
-                f"and try it with:\n  python app.py --colorizer {onnx}")
-
-    return loop.main(lambda: config_from_args(argv), run, next_steps, PROG)
+    return loop.main(lambda: config_from_args(argv), run, PROG, "colorizer.onnx",
+                     lambda cfg, onnx: f"--colorizer {onnx}")
 
 
 if __name__ == "__main__":

@@ -275,12 +275,8 @@ def run(cfg: EncoderConfig, resume: bool = False, stop: StopFlag | None = None,
 
 
 def main(argv: list[str] | None = None) -> int:
-    def next_steps(cfg: EncoderConfig) -> str:
-        onnx = Path(cfg.out) / "encoder.onnx"
-        return (f"Export with:\n  python -m trainer.export --checkpoint {cfg.out}      # writes {onnx}\n"
-                f"and try it with:\n  python app.py --model {cfg.generator} --encoder {onnx}")
-
-    return loop.main(lambda: config_from_args(argv), run, next_steps, PROG)
+    return loop.main(lambda: config_from_args(argv), run, PROG, "encoder.onnx",
+                     lambda cfg, onnx: f"--model {cfg.generator} --encoder {onnx}")
 
 
 if __name__ == "__main__":

@@ -343,9 +343,10 @@ def run(task: type[Task], cfg: RunConfig, resume: bool = False, stop: StopFlag |
 
 
 def main(parse: Callable[[], tuple[RunConfig, bool]], train: Callable[..., Task],
-         next_steps: Callable[[RunConfig], str], prog: str) -> int:
+         prog: str, onnx_name: str, app_args: Callable[[RunConfig, Path], str]) -> int:
     """The command line around a trainer: parse, install the stop handler, train, and turn the expected
-    failures (bad input, a diverged run) into one line and an exit code; bugs keep their traceback."""
+    failures (bad input, a diverged run) into one line and an exit code; bugs keep their traceback. A finished run
+    ends with its next steps: the export (to onnx_name in the run folder) and the app on it (app_args)."""
     dist = Dist()
     cfg = None
     try:
@@ -372,6 +373,8 @@ def main(parse: Callable[[], tuple[RunConfig, bool]], train: Callable[..., Task]
         print(f"stopped by {stop.reason} at epoch {tr.epoch}, step {tr.step}; checkpoint saved to {where}.\n"
               f"Resume with: {prog} --out {cfg.out} --resume{more}", file=sys.stderr)
     else:
-        print(f"done: {tr.epoch} epochs, {tr.step} steps, {tr.train_seconds / 60:.1f} min. {next_steps(cfg)}",
-              file=sys.stderr)
+        onnx = Path(cfg.out) / onnx_name
+        print(f"done: {tr.epoch} epochs, {tr.step} steps, {tr.train_seconds / 60:.1f} min. Export with:\n"
+              f"  python -m trainer.export --checkpoint {cfg.out}      # writes {onnx}\n"
+              f"and try it with:\n  python app.py {app_args(cfg, onnx)}", file=sys.stderr)
     return 0

@@ -207,12 +207,8 @@ def run(cfg: Config, resume: bool = False, stop: StopFlag | None = None, dist: D
 
 
 def main(argv: list[str] | None = None) -> int:
-    def next_steps(cfg: Config) -> str:
-        onnx = Path(cfg.out) / "generator.onnx"
-        return (f"Export with:\n  python -m trainer.export --checkpoint {cfg.out}      # writes {onnx}\n"
-                f"and try it with:\n  python app.py --model {onnx}")
-
-    return loop.main(lambda: config_from_args(argv), run, next_steps, "python -m trainer.train")
+    return loop.main(lambda: config_from_args(argv), run, "python -m trainer.train", "generator.onnx",
+                     lambda cfg, onnx: f"--model {onnx}")
 
 
 if __name__ == "__main__":
