@@ -44,14 +44,27 @@ def image_dir(tmp_path_factory) -> Path:
 TINY = ["--image-size", "32", "--batch-size", "16", "--ngf", "8", "--ndf", "8", "--threads", "1", "--log-every", "2"]
 
 
+def tiny_run(tmp_path_factory, module: str, folder: str, args: list[str]) -> Path:
+    """A 2-epoch run of one trainer (trainer.train, .colorize, .encoder) through its command line."""
+    import importlib
+
+    out = tmp_path_factory.mktemp(folder) / "tiny"
+    assert importlib.import_module(module).main(["--out", str(out), "--epochs", "2", *args]) == 0
+    return out
+
+
+def tiny_export(tmp_path_factory, run: Path, folder: str, name: str) -> Path:
+    from trainer.export import export
+
+    path = tmp_path_factory.mktemp(folder) / name
+    export(run, path)
+    return path
+
+
 @pytest.fixture(scope="session")
 def trained_run(tmp_path_factory, image_dir) -> Path:
     """A 2-epoch run on 64 tiny images (8 steps)."""
-    from trainer.train import main
-
-    out = tmp_path_factory.mktemp("run") / "tiny"
-    assert main(["--data", str(image_dir), "--out", str(out), "--epochs", "2", *TINY]) == 0
-    return out
+    return tiny_run(tmp_path_factory, "trainer.train", "run", ["--data", str(image_dir), *TINY])
 
 
 TINY_COLORIZER = ["--image-size", "32", "--batch-size", "8", "--ngf", "8", "--ndf", "8", "--threads", "1",
@@ -61,20 +74,12 @@ TINY_COLORIZER = ["--image-size", "32", "--batch-size", "8", "--ngf", "8", "--nd
 @pytest.fixture(scope="session")
 def colorizer_run(tmp_path_factory, image_dir) -> Path:
     """A 2-epoch colouriser run on the 64 tiny images (8 held out: 7 steps an epoch)."""
-    from trainer.colorize import main
-
-    out = tmp_path_factory.mktemp("colorizer") / "tiny"
-    assert main(["--data", str(image_dir), "--out", str(out), "--epochs", "2", *TINY_COLORIZER]) == 0
-    return out
+    return tiny_run(tmp_path_factory, "trainer.colorize", "colorizer", ["--data", str(image_dir), *TINY_COLORIZER])
 
 
 @pytest.fixture(scope="session")
 def exported_colorizer(colorizer_run, tmp_path_factory) -> Path:
-    from trainer.export import export
-
-    path = tmp_path_factory.mktemp("exported_colorizer") / "colorizer.onnx"
-    export(colorizer_run, path)
-    return path
+    return tiny_export(tmp_path_factory, colorizer_run, "exported_colorizer", "colorizer.onnx")
 
 
 TINY_ENCODER = ["--image-size", "32", "--batch-size", "8", "--nef", "8", "--threads", "1", "--log-every", "2",
@@ -84,21 +89,13 @@ TINY_ENCODER = ["--image-size", "32", "--batch-size", "8", "--nef", "8", "--thre
 @pytest.fixture(scope="session")
 def encoder_run(tmp_path_factory, image_dir, exported_model) -> Path:
     """A 2-epoch encoder run for the tiny generator on the 64 tiny images (8 held out)."""
-    from trainer.encoder import main
-
-    out = tmp_path_factory.mktemp("encoder") / "tiny"
-    assert main(["--generator", str(exported_model), "--data", str(image_dir), "--out", str(out), "--epochs", "2",
-                 *TINY_ENCODER]) == 0
-    return out
+    return tiny_run(tmp_path_factory, "trainer.encoder", "encoder",
+                    ["--generator", str(exported_model), "--data", str(image_dir), *TINY_ENCODER])
 
 
 @pytest.fixture(scope="session")
 def exported_encoder(encoder_run, tmp_path_factory) -> Path:
-    from trainer.export import export
-
-    path = tmp_path_factory.mktemp("exported_encoder") / "encoder.onnx"
-    export(encoder_run, path)
-    return path
+    return tiny_export(tmp_path_factory, encoder_run, "exported_encoder", "encoder.onnx")
 
 
 @contextlib.contextmanager
@@ -131,11 +128,7 @@ def serving(model: Path, colorizer: Path | None = None, encoder: Path | None = N
 
 @pytest.fixture(scope="session")
 def exported_model(trained_run, tmp_path_factory) -> Path:
-    from trainer.export import export
-
-    path = tmp_path_factory.mktemp("exported") / "generator.onnx"
-    export(trained_run, path)
-    return path
+    return tiny_export(tmp_path_factory, trained_run, "exported", "generator.onnx")
 
 
 def model_copy(exported_model, folder: Path, **meta_changes) -> Path:
