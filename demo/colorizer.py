@@ -7,7 +7,6 @@ clear messages), the gray version people see beside the result, and running the 
 from __future__ import annotations
 
 import io
-import json
 import os
 import threading
 import warnings
@@ -17,7 +16,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from demo.engine import ModelError, check_sha256, make_session, pick_providers, thread_count
+from demo.engine import ModelError, make_session, pick_providers, read_metadata, thread_count
 from demo.images import to_rgb
 
 # The contract shared with trainer.export (one place, recorded in the metadata)
@@ -129,18 +128,8 @@ class ColorizerEngine:
 
     @staticmethod
     def _read_meta(path: Path) -> dict:
-        if not path.is_file():
-            raise ModelError(f"{path}: colouriser model not found (train one with `python -m trainer.colorize`, "
-                             f"export it, and point --colorizer / ${COLORIZER_ENV} at it)")
-        meta_path = path.with_suffix(".json")
-        try:
-            meta = json.loads(meta_path.read_text())
-        except (OSError, ValueError) as e:
-            raise ModelError(f"{meta_path}: missing or unreadable colouriser metadata ({type(e).__name__})") from None
-        if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-            raise ModelError(f"{meta_path}: not colouriser metadata (format {FORMAT!r} expected)")
-        check_sha256(path, meta)
-        return meta
+        return read_metadata(path, "colouriser", f"train one with `python -m trainer.colorize`, export it, and point "
+                                                 f"--colorizer / ${COLORIZER_ENV} at it", FORMAT)
 
     def colorize_batch(self, rgb: np.ndarray) -> np.ndarray:
         """[B, H, W, 3] uint8 → [B, H, W, 3] uint8, coloured from its lightness alone."""

@@ -88,6 +88,24 @@ def file_sha256(path: str | Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
+def read_metadata(path: Path, what: str, how_to_make: str, fmt: str | None = None) -> dict:
+    """A model file's JSON metadata (written beside it by trainer.export), checked: the file is there, the JSON
+    reads, it is the kind of model asked for (fmt), and the file is the one the export hashed."""
+    if not path.is_file():
+        raise ModelError(f"{path}: {what} file not found ({how_to_make})")
+    meta_path = path.with_suffix(".json")
+    if not meta_path.is_file():
+        raise ModelError(f"{meta_path}: the {what}'s metadata file is missing (trainer.export writes it beside the .onnx)")
+    try:
+        meta = json.loads(meta_path.read_text())
+    except (OSError, ValueError) as e:
+        raise ModelError(f"{meta_path}: unreadable {what} metadata ({type(e).__name__}: {e})") from None
+    if not isinstance(meta, dict) or (fmt and meta.get("format") != fmt):
+        raise ModelError(f"{meta_path}: not {what} metadata" + (f" (format {fmt!r} expected)" if fmt else ""))
+    check_sha256(path, meta)
+    return meta
+
+
 def check_sha256(path: Path, meta: dict) -> None:
     """A model file must match the sha256 its export recorded beside it (a truncated or swapped file fails here)."""
     want = meta.get("sha256")
@@ -153,18 +171,12 @@ class Engine:
 
     @staticmethod
     def _read_model(path: Path) -> ModelInfo:
-        if not path.is_file():
-            raise ModelError(f"{path}: model file not found (export one with `python -m trainer.export`, "
-                             f"or point --model / ${MODEL_ENV} at it)")
-        meta_path = path.with_suffix(".json")
-        if not meta_path.is_file():
-            raise ModelError(f"{meta_path}: the model's metadata file is missing (trainer.export writes it beside the .onnx)")
+        meta = read_metadata(path, "model", f"export one with `python -m trainer.export`, or point --model / "
+                                            f"${MODEL_ENV} at it")
         try:
-            meta = json.loads(meta_path.read_text())
             nz, size = int(meta["nz"]), int(meta["image_size"])
         except (ValueError, KeyError, TypeError) as e:
-            raise ModelError(f"{meta_path}: unreadable model metadata ({type(e).__name__}: {e})") from None
-        check_sha256(path, meta)
+            raise ModelError(f"{path.with_suffix('.json')}: unreadable model metadata ({type(e).__name__}: {e})") from None
         directions = None
         dfile = (meta.get("directions") or {}).get("file")
         if dfile and (path.parent / dfile).is_file():

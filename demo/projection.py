@@ -7,7 +7,6 @@ so what Morph, Edit, a link and the browser use is exactly the face shown here.
 """
 from __future__ import annotations
 
-import json
 import os
 import threading
 import time
@@ -17,7 +16,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from demo.engine import Engine, ModelError, check_sha256, make_session, pick_providers, thread_count
+from demo.engine import Engine, ModelError, make_session, pick_providers, read_metadata, thread_count
 from demo.latents import PIXEL_RANGE, decode_z, encode_z
 
 FORMAT = "anime-face-encoder/1"
@@ -86,18 +85,8 @@ class Projector:
 
     @staticmethod
     def _read_meta(path: Path) -> dict:
-        if not path.is_file():
-            raise ModelError(f"{path}: encoder model not found (train one with `python -m trainer.encoder`, export "
-                             f"it, and point --encoder / ${ENCODER_ENV} at it)")
-        try:
-            meta = json.loads(path.with_suffix(".json").read_text())
-        except (OSError, ValueError) as e:
-            raise ModelError(f"{path.with_suffix('.json')}: missing or unreadable encoder metadata "
-                             f"({type(e).__name__})") from None
-        if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-            raise ModelError(f"{path.with_suffix('.json')}: not encoder metadata (format {FORMAT!r} expected)")
-        check_sha256(path, meta)
-        return meta
+        return read_metadata(path, "encoder", f"train one with `python -m trainer.encoder`, export it, and point "
+                                              f"--encoder / ${ENCODER_ENV} at it", FORMAT)
 
     def encode(self, faces: np.ndarray) -> np.ndarray:
         """[B, S, S, 3] uint8 faces → [B, nz] latents."""

@@ -155,7 +155,7 @@ def test_app_start_with_a_named_but_broken_colorizer_is_one_clear_line(exported_
                        env={"GRADIO_ANALYTICS_ENABLED": "False", "PATH": "/usr/bin:/bin"})
     assert r.returncode == 2
     lines = r.stderr.strip().splitlines()
-    assert len(lines) == 1 and "colouriser metadata" in lines[0], r.stderr
+    assert len(lines) == 1 and "colouriser's metadata file is missing" in lines[0], r.stderr
 
 
 def test_an_upload_is_decoded_once_and_read_only(monkeypatch, tmp_path):
