@@ -18,8 +18,6 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-from torch import nn
-from torch.nn.parallel import DistributedDataParallel as DDP
 from torchvision.utils import save_image
 
 from trainer import lab, loop
@@ -104,22 +102,14 @@ class ColorizerTrainer(Task):
         self.G = UNet(cfg.ngf, cfg.image_size).to(dev)
         self.D = PatchDiscriminator(cfg.ndf).to(dev)
         self.ema = EMA(self.G, cfg.ema_kimg, cfg.ema_rampup, dev) if cfg.ema_kimg > 0 else None
-        if cfg.channels_last:
-            self.G.to(memory_format=torch.channels_last)
-            self.D.to(memory_format=torch.channels_last)
-        self.G_train: nn.Module = DDP(self.G) if self.dist.enabled else self.G
-        self.D_train: nn.Module = DDP(self.D) if self.dist.enabled else self.D
-        self.opt_g = torch.optim.Adam(self.G.parameters(), cfg.lr_g, betas=(cfg.beta1, cfg.beta2))
-        self.opt_d = torch.optim.Adam(self.D.parameters(), cfg.lr_d, betas=(cfg.beta1, cfg.beta2))
-
-    def _layout(self, x: torch.Tensor) -> torch.Tensor:
-        return x.contiguous(memory_format=torch.channels_last) if self.cfg.channels_last else x
+        self.G_train, self.D_train, self.opt_g, self.opt_d = self.gan_pair(self.G, self.D, cfg.lr_g, cfg.lr_d,
+                                                                           (cfg.beta1, cfg.beta2))
 
     def batch(self) -> tuple[torch.Tensor, torch.Tensor]:
         """(L/100, ab/110) of the next batch (half of it mirrored: --flip, on by default here)."""
         rgb = self.batch_images().to(self.dist.device).float() / 255
         L, ab = lab.split(rgb)
-        return self._layout(L), self._layout(ab)
+        return self.layout(L), self.layout(ab)
 
     def train_step(self, batch: tuple[torch.Tensor, torch.Tensor]) -> dict[str, float]:
         cfg = self.cfg
@@ -165,7 +155,7 @@ class ColorizerTrainer(Task):
         for i in range(0, len(images), batch):
             L, _ = lab.split(images[i:i + batch].to(self.dist.device).float() / 255)
             grays.append(lab.join(L, torch.zeros_like(L).repeat(1, 2, 1, 1)))
-            cols.append(lab.join(L, net(self._layout(L)).float()))
+            cols.append(lab.join(L, net(self.layout(L)).float()))
         self.G.train(was_training)
         return torch.cat(grays), torch.cat(cols)
 

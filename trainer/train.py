@@ -14,7 +14,6 @@ from pathlib import Path
 
 import torch
 from torch import nn
-from torch.nn.parallel import DistributedDataParallel as DDP
 from torch.optim.swa_utils import update_bn
 from torchvision.utils import save_image
 
@@ -64,22 +63,15 @@ class Trainer(Task):
             self.D = nn.SyncBatchNorm.convert_sync_batchnorm(self.D)
         self.G.to(dev)
         self.D.to(dev)
-        if cfg.channels_last:
-            self.G.to(memory_format=torch.channels_last)
-            self.D.to(memory_format=torch.channels_last)
-        # DDP averages G's and D's gradients over ranks; single-process runs use the modules themselves.
-        self.G_train: nn.Module = DDP(self.G) if self.dist.enabled else self.G
-        self.D_train: nn.Module = DDP(self.D) if self.dist.enabled else self.D
-        self.opt_g = torch.optim.Adam(self.G.parameters(), cfg.lr_g, betas=(cfg.beta1, cfg.beta2))
-        self.opt_d = torch.optim.Adam(self.D.parameters(), cfg.lr_d, betas=(cfg.beta1, cfg.beta2))
+        self.G_train, self.D_train, self.opt_g, self.opt_d = self.gan_pair(self.G, self.D, cfg.lr_g, cfg.lr_d,
+                                                                           (cfg.beta1, cfg.beta2))
         self._ema_calibrated_at: int | None = None  # step whose weights the EMA's BN statistics belong to
         self.penalties = {"r1": float("nan"), "r2": float("nan")}  # the latest R1/R2 (logged every row)
         self.logit_avg = torch.zeros(2, device=dev)  # running means of D's real and fake logits (LeCam), from step 0
 
     # ---- one step -------------------------------------------------------
     def batch(self) -> torch.Tensor:
-        x = to_float(self.batch_images()).to(self.dist.device, non_blocking=True)
-        return x.contiguous(memory_format=torch.channels_last) if self.cfg.channels_last else x
+        return self.layout(to_float(self.batch_images()).to(self.dist.device, non_blocking=True))
 
     def D_logits(self, x: torch.Tensor, d: nn.Module, parts: int = 1) -> torch.Tensor:
         with self.autocast():
