@@ -74,6 +74,41 @@ def test_resuming_after_the_generator_file_changed_is_refused(trained_run, expor
     assert "trained for another generator" in capsys.readouterr().err
 
 
+def test_init_starts_from_another_encoder_for_a_retrained_generator(encoder_run, trained_run, exported_model,
+                                                                     tmp_path, image_dir, capsys):
+    """--init: a new generator file (not the one encoder_run learned), and the new run's first weights are
+    encoder_run's averaged ones; it trains for the new file, resumes without re-reading --init, and an --init of
+    another shape or kind is one clear line."""
+    import torch
+
+    from tests.conftest import TINY_ENCODER
+    from trainer import checkpoint
+    from trainer.encoder import main
+    from trainer.export import export
+
+    gen = tmp_path / "retrained.onnx"
+    export(trained_run, gen, use_ema=False)  # another generator than encoder_run's
+    run = tmp_path / "run"
+    base = ["--generator", str(gen), "--data", str(image_dir), *TINY_ENCODER]
+    assert main([*base, "--out", str(run), "--init", str(encoder_run), "--epochs", "1", "--max-steps", "1",
+                 "--lr", "1e-12"]) == 0  # one step that moves nothing: the weights are still the init's
+    start, old = checkpoint.load(run, "encoder"), checkpoint.load(encoder_run, "encoder")
+    assert all(torch.allclose(v, start["generator"][k], atol=1e-6) for k, v in old["ema"].items())
+    assert start["generator_sha256"] != old["generator_sha256"]
+    moved = tmp_path / "gone"
+    shutil.move(str(encoder_run), str(moved))  # --init is read once, at the start
+    try:
+        assert main(["--out", str(run), "--resume", "--max-steps", "0"]) == 0
+    finally:
+        shutil.move(str(moved), str(encoder_run))
+    capsys.readouterr()
+    assert main([*base, "--out", str(tmp_path / "wide"), "--init", str(encoder_run), "--nef", "16",
+                 "--epochs", "1"]) == 2
+    assert "--nef 8 at 32 px; this run is nz 100, --nef 16" in capsys.readouterr().err
+    assert main([*base, "--out", str(tmp_path / "dcgan"), "--init", str(trained_run), "--epochs", "1"]) == 2
+    assert "a dcgan checkpoint, not an encoder one" in capsys.readouterr().err
+
+
 def test_projector_refuses_an_encoder_for_another_generator(exported_encoder, exported_model):
     from demo.engine import Engine
     from demo.projection import MismatchError, Projector

@@ -92,6 +92,7 @@ def load(path: str | Path, kind: str | None = None) -> dict[str, Any]:
     if not isinstance(state, dict) or "generator" not in state or "config" not in state:
         raise CheckpointError(f"{path}: not a checkpoint written by trainer.train, trainer.colorize or trainer.encoder")
     if kind is not None and kind_of(state) != kind:
-        raise CheckpointError(f"{path}: a {kind_of(state)} checkpoint, not a {kind} one: continue it with "
+        article = "an" if kind[:1] in "aeiou" else "a"
+        raise CheckpointError(f"{path}: a {kind_of(state)} checkpoint, not {article} {kind} one: continue it with "
                               f"{TRAINERS.get(kind_of(state), 'its own trainer')} --out {path.parent} --resume")
     return state

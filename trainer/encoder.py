@@ -71,6 +71,9 @@ class EncoderConfig(RunConfig):
     ema_kimg: float = field(default=10.0, metadata=option("half-life of the encoder's moving average (kimg); 0 = none"))
     ema_rampup: float = field(default=0.05, metadata=option("early on, the half-life is at most this share of images seen"))
     flip: bool = field(default=True, metadata=option("mirror a random half of each batch of real faces"))
+    init: str = field(default="", metadata=option(
+        "an encoder run folder (or checkpoint) whose averaged weights start this one: retargets the encoder of a "
+        "generator to its retrained successor in a fraction of the epochs; \"\" = from scratch"))
     holdout: int = field(default=2000, metadata=option(
         "faces held aside (the last N, at most a fifth of the data): never trained on; samples and scores"))
 
@@ -171,6 +174,24 @@ class EncoderTrainer(Task):
         self.G = Encoder(self.nz, cfg.nef, cfg.image_size).to(dev)  # "G": the network this task trains
         self.ema = EMA(self.G, cfg.ema_kimg, cfg.ema_rampup, dev) if cfg.ema_kimg > 0 else None
         self.opt_g = torch.optim.Adam(self.G.parameters(), cfg.lr, betas=(0.9, 0.99))
+
+    def start(self) -> None:
+        """--init: E (and its average) from another encoder run of the same shape, e.g. the shipped generator's."""
+        if not self.cfg.init:
+            return
+        try:
+            state = checkpoint.load(self.cfg.init, self.KIND)
+        except checkpoint.CheckpointError as e:
+            raise ConfigError(f"--init: {e}") from None
+        weights = state.get("ema") or state["generator"]
+        was = as_trained(state["config"], EncoderConfig, None)
+        if state.get("nz") != self.nz or was.nef != self.cfg.nef or was.image_size != self.cfg.image_size:
+            raise ConfigError(f"--init {self.cfg.init}: an encoder of nz {state.get('nz')}, --nef {was.nef} at "
+                              f"{was.image_size} px; this run is nz {self.nz}, --nef {self.cfg.nef} at "
+                              f"{self.cfg.image_size} px")
+        self.G.load_state_dict(weights)
+        if self.ema is not None:
+            self.ema.net.load_state_dict(weights)
 
     def lr_at(self, step: int) -> float:
         """Cosine from --lr down to a tenth of it over --epochs."""

@@ -96,6 +96,10 @@ class Task:
         self.step = 0
         self.train_seconds = 0.0
 
+    def start(self) -> None:
+        """A new run's first weights, after __init__ built the networks: as built (a subclass may start from
+        another run's). Not called on --resume, whose checkpoint holds the weights."""
+
     # ---- batches ----------------------------------------------------------
     @property
     def global_batch(self) -> int:
@@ -278,6 +282,8 @@ def run(task: type[Task], cfg: RunConfig, resume: bool = False, stop: StopFlag |
     if state is not None:
         tr.load_state(state)
         say(f"resumed {out} at epoch {tr.epoch}, step {tr.step}")
+    else:
+        tr.start()
     if main:
         out.mkdir(parents=True, exist_ok=True)
         for stale in out.glob(checkpoint.FILENAME + ".*.tmp"):  # left by a run killed mid-write
