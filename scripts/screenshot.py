@@ -36,7 +36,7 @@ def journey(page, url: str, out: Path, name: str, picture: Path | None = None) -
     shot = lambda step: page.screenshot(path=str(out / f"{name}_{step}.png"), full_page=True)  # noqa: E731
     page.goto(url, wait_until="load")
     page.wait_for_function("() => document.querySelectorAll('#gallery img').length >= 16", timeout=30_000)
-    # the first paint's badges (seed 42 is A): a click before them can land on a gallery being redrawn
+    # the first paint (its badges come with the faces: seed 42 is A)
     page.wait_for_function("() => document.querySelector('#gallery').innerText.includes('42 · A')", timeout=30_000)
     page.wait_for_timeout(800)
     shot("1_generate")

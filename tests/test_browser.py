@@ -89,7 +89,7 @@ def open_app(browser, url, phone=False):
                             is_mobile=phone, has_touch=phone)
     page.goto(url, wait_until="load", timeout=60_000)  # not "networkidle": Gradio's open streams can hold it off
     page.wait_for_function(LOADED, arg=["#gallery img", 16], timeout=60_000)
-    # the first paint's badges (seed 42 is A): after them nothing re-renders the gallery, so a click is not lost
+    # the first paint is complete (its badges come with the faces: seed 42 is A)
     page.wait_for_function("() => document.querySelector('#gallery').innerText.includes('42 · A')", timeout=30_000)
     return page
 

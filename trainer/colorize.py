@@ -102,8 +102,7 @@ class ColorizerTrainer(Task):
         self.G = UNet(cfg.ngf, cfg.image_size).to(dev)
         self.D = PatchDiscriminator(cfg.ndf).to(dev)
         self.ema = EMA(self.G, cfg.ema_kimg, cfg.ema_rampup, dev) if cfg.ema_kimg > 0 else None
-        self.G_train, self.D_train, self.opt_g, self.opt_d = self.gan_pair(self.G, self.D, cfg.lr_g, cfg.lr_d,
-                                                                           (cfg.beta1, cfg.beta2))
+        self.G_train, self.D_train, self.opt_g, self.opt_d = self.gan_pair(self.G, self.D)
 
     def batch(self) -> tuple[torch.Tensor, torch.Tensor]:
         """(L/100, ab/110) of the next batch (half of it mirrored: --flip, on by default here)."""

@@ -128,17 +128,19 @@ class Task:
         """A batch in the models' memory layout (NHWC with --channels-last: faster convolutions on CPU)."""
         return x.contiguous(memory_format=torch.channels_last) if self.cfg.channels_last else x
 
-    def gan_pair(self, G: torch.nn.Module, D: torch.nn.Module, lr_g: float, lr_d: float,
-                 betas: tuple[float, float]) -> tuple[torch.nn.Module, torch.nn.Module, torch.optim.Adam,
-                                                      torch.optim.Adam]:
+    def gan_pair(self, G: torch.nn.Module, D: torch.nn.Module) -> tuple[torch.nn.Module, torch.nn.Module,
+                                                                        torch.optim.Adam, torch.optim.Adam]:
         """G and D as both GAN trainers train them: in the run's layout, wrapped in DDP across ranks (DDP averages
-        their gradients; one process trains the modules themselves), and one Adam each."""
-        if self.cfg.channels_last:
+        their gradients; one process trains the modules themselves), and one Adam each at the config's --lr-g,
+        --lr-d, --beta1 and --beta2 (fields both GAN configs have)."""
+        cfg = self.cfg
+        if cfg.channels_last:
             G.to(memory_format=torch.channels_last)
             D.to(memory_format=torch.channels_last)
         wrap = DDP if self.dist.enabled else (lambda m: m)
-        return (wrap(G), wrap(D), torch.optim.Adam(G.parameters(), lr_g, betas=betas),
-                torch.optim.Adam(D.parameters(), lr_d, betas=betas))
+        betas = (cfg.beta1, cfg.beta2)
+        return (wrap(G), wrap(D), torch.optim.Adam(G.parameters(), cfg.lr_g, betas=betas),
+                torch.optim.Adam(D.parameters(), cfg.lr_d, betas=betas))
 
     def autocast(self) -> torch.autocast:
         return torch.autocast(self.dist.device.type, dtype=torch.bfloat16, enabled=bool(self.cfg.bf16))

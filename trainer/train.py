@@ -63,8 +63,7 @@ class Trainer(Task):
             self.D = nn.SyncBatchNorm.convert_sync_batchnorm(self.D)
         self.G.to(dev)
         self.D.to(dev)
-        self.G_train, self.D_train, self.opt_g, self.opt_d = self.gan_pair(self.G, self.D, cfg.lr_g, cfg.lr_d,
-                                                                           (cfg.beta1, cfg.beta2))
+        self.G_train, self.D_train, self.opt_g, self.opt_d = self.gan_pair(self.G, self.D)
         self._ema_calibrated_at: int | None = None  # step whose weights the EMA's BN statistics belong to
         self.penalties = {"r1": float("nan"), "r2": float("nan")}  # the latest R1/R2 (logged every row)
         self.logit_avg = torch.zeros(2, device=dev)  # running means of D's real and fake logits (LeCam), from step 0
