@@ -341,7 +341,10 @@ def test_bad_settings_are_one_line_errors(image_dir, tmp_path, capsys):
                            (["--lr-final", "0"], "--lr-final must be in (0, 1]"),
                            (["--color-p", "1.5"], "--color-p must be in [0, 1]"),
                            (["--d-norm", "batch", "--gamma", "1"], "needs --d-norm none or spectral"),
-                           (["--d-norm", "none", "--d-joint"], "--d-joint only changes a D with BatchNorm")):
+                           (["--d-norm", "none", "--d-joint"], "--d-joint only changes a D with BatchNorm"),
+                           (["--topk", "0"], "--topk must be in (0, 1], got 0.0"),
+                           (["--topk", "1.5"], "--topk must be in (0, 1], got 1.5"),
+                           (["--topk", "0.5", "--loss", "rpgan"], "--topk needs --loss bce or hinge")):
         assert main(["--data", str(image_dir), "--out", str(tmp_path / "x"), "--epochs", "1", *TINY, *flags]) == 2
         err = capsys.readouterr().err
         assert message in err and "Traceback" not in err, err
@@ -462,6 +465,37 @@ def test_d_joint_normalises_real_and_fake_together(image_dir, joint):
     stats = tr.train_step(tr.batch())
     assert seen == ([32, 32] if joint else [16, 16, 16])
     assert math.isfinite(stats["loss_g"]) and all(p.requires_grad for p in tr.D.parameters())
+
+
+def test_topk_share_shrinks_geometrically_to_its_floor_by_half_way(image_dir):
+    """--topk ν: G learns from every fake at step 0, from √ν of them a quarter of the way, from ν half-way and after."""
+    tr = tiny_trainer(image_dir, topk=0.25, epochs=4)
+    half = 2 * tr.steps_per_epoch
+    shares = []
+    for step in (0, half // 2, half, 3 * half // 2):
+        tr.step = step
+        shares.append(tr.topk_share())
+    assert shares == pytest.approx([1.0, 0.5, 0.25, 0.25], abs=0.02)
+    assert tiny_trainer(image_dir).topk_share() == 1.0  # off by default
+
+
+@pytest.mark.parametrize("topk, kept", [(1.0, 16), (0.25, 4)])
+def test_topk_generator_loss_sees_only_the_fakes_d_rates_highest(image_dir, monkeypatch, topk, kept):
+    """With the share at ν, G's loss gets the k = ν·batch largest logits of D on the fakes, not a random k."""
+    import trainer.train as train
+
+    tr = tiny_trainer(image_dir, topk=topk, epochs=1)
+    tr.step = tr.steps_per_epoch  # past half-way: the share is at its floor
+    seen, logits = {}, []
+    real_g_loss = train.g_loss
+    monkeypatch.setattr(train, "g_loss", lambda loss, fake, real: (seen.setdefault("fake", fake.detach()),
+                                                                  real_g_loss(loss, fake, real))[1])
+    d_logits = tr.D_logits
+    monkeypatch.setattr(tr, "D_logits", lambda x, d, **k: (logits.append(out := d_logits(x, d, **k)), out)[1])
+    stats = tr.train_step(tr.batch())
+    every = logits[-1].detach().flatten()  # G's step is the last call of D
+    assert seen["fake"].numel() == kept and stats["topk"] == topk
+    assert torch.equal(seen["fake"].sort().values, every.sort().values[-kept:])
 
 
 def test_diverged_generator_step_leaves_discriminator_trainable(image_dir, monkeypatch):

@@ -130,6 +130,10 @@ class Config(RunConfig):
         "35.5, saturation 58 / 59, against 33.4 and 52.5 with no tail; --tail-color-p 0 left a bar at the left edge of "
         "many faces"))
     tail_color_p: float = field(default=0.5, metadata=option("the colour probability over the last --color-tail epochs"))
+    topk: float = field(default=1.0, metadata=option(
+        "top-k training (Sinha et al. 2020): G learns only from the fakes D rates most real, a share that shrinks "
+        "geometrically from the whole batch to this one by half-way through --epochs, then stays (the paper's 0.99 "
+        "per epoch reaches its 0.5 at epoch 69 of 140); 1 = off, the default until it is measured on these faces"))
     sync_bn: bool = field(default=False, metadata=option(
         "under torchrun: BatchNorm statistics over the global batch (SyncBatchNorm; CUDA only)"))
 
@@ -143,7 +147,7 @@ RESUMABLE = RUN_RESUMABLE | {"lr_g", "lr_d", "lr_final", "color_p", "color_tail"
 # What checkpoints written before a setting existed were trained with (so they resume as they were trained).
 LEGACY = {"gamma": 0.0, "d_norm": "batch", "mbstd": False, "lr_decay": "constant", "beta1": 0.5, "beta2": 0.999,
           "loss": "bce", "ema_kimg": 44.3, "ema_rampup": 0.0, "flip": False, "lecam": 0.0, "color_p": 1.0,
-          "d_joint": False, "color_tail": 0, "g_upsample": "transpose"}
+          "d_joint": False, "color_tail": 0, "g_upsample": "transpose", "topk": 1.0}
 
 
 class ConfigError(ValueError):
@@ -238,6 +242,10 @@ def check_config(cfg: Config, native_bf16: bool) -> None:
         raise ConfigError(f"--diffaug: {e}") from None
     if cfg.reg_every < 1:
         raise ConfigError(f"--reg-every must be at least 1, got {cfg.reg_every}")
+    if not 0 < cfg.topk <= 1:
+        raise ConfigError(f"--topk must be in (0, 1], got {cfg.topk}")
+    if cfg.topk < 1 and cfg.loss == "rpgan":
+        raise ConfigError("--topk needs --loss bce or hinge: rpgan's generator loss pairs every fake with a real")
     for name in ("color_p", "tail_color_p"):
         if not 0 <= getattr(cfg, name) <= 1:
             raise ConfigError(f"{_flag(name)} must be in [0, 1], got {getattr(cfg, name)}")

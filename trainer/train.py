@@ -90,6 +90,13 @@ class Trainer(Task):
             return self.D_logits(torch.cat([real, fake]), d, parts=2).chunk(2)
         return self.D_logits(real, d), self.D_logits(fake, d)
 
+    def topk_share(self) -> float:
+        """The share of this rank's fakes G learns from (--topk): 1 at the start, --topk from half-way on."""
+        if self.cfg.topk >= 1:
+            return 1.0
+        half = 0.5 * self.cfg.epochs * self.steps_per_epoch
+        return max(self.cfg.topk, self.cfg.topk ** (self.step / half))
+
     def lr_scale(self) -> float:
         """The learning rates' factor at this step: a cosine from 1 down to lr_final over cfg.epochs."""
         if self.cfg.lr_decay == "constant":
@@ -124,6 +131,9 @@ class Trainer(Task):
         # With --d-joint the fakes are judged beside reals again, so G is scored under the statistics D learnt with.
         self.D.requires_grad_(False)  # only G's gradients are wanted: skips D's weight gradients (≈8% of a step, measured)
         g_fake = self.judge(real, fake, self.D)[1] if cfg.d_joint else self.D_logits(fake, self.D)
+        share = self.topk_share()
+        if share < 1:  # only the fakes D finds most real teach G: the worst ones' gradients point nowhere useful
+            g_fake = g_fake.flatten().topk(max(1, round(share * g_fake.numel()))).values
         loss_g = g_loss(cfg.loss, g_fake, d_real.detach())
         self.D.requires_grad_(True)  # the graph above is already built without D's weights; the NaN guard may stop here
         self.check("generator", loss_g)
@@ -138,7 +148,8 @@ class Trainer(Task):
                 # ADA's overfitting heuristic E[sign(D(real))]: averaged over an epoch, 1.00 means D has won (it was
                 # at epochs 40 and 50 of a run whose G collapsed: docs/training.md, R21)
                 "r_t": torch.sign(d_real).mean().item(), **self.penalties,
-                "lecam": reg.item() if reg is not None else float("nan"), "lr_scale": scale, "color_p": color_p}
+                "lecam": reg.item() if reg is not None else float("nan"), "lr_scale": scale, "color_p": color_p,
+                "topk": share}
 
     def lecam_penalty(self, d_real: torch.Tensor, d_fake: torch.Tensor) -> torch.Tensor:
         """LeCam against running means of D's logits (averaged over ranks, so every rank holds the same ones)."""
