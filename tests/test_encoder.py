@@ -57,6 +57,25 @@ def test_encoder_trains_resumes_and_exports_with_its_generator(encoder_run, expo
     assert "val_pixel_error" in lines[0] and lines[-1].split(",")[lines[0].split(",").index("val_pixel_error")]
 
 
+@pytest.mark.parametrize("damage, message", [("hash", "sha256"), ("json", "metadata file is missing")])
+def test_a_generator_that_is_not_its_export_is_one_clear_line(exported_model, tmp_path, image_dir, capsys,
+                                                              damage, message):
+    """--generator whose .onnx is not the file its .json hashed (swapped or re-written), or that has no .json: the
+    encoder refuses it as the app would, before training for a generator nobody has."""
+    from tests.conftest import TINY_ENCODER
+    from trainer.encoder import main
+
+    gen = model_copy(exported_model, tmp_path / "gen", sha256="0" * 64)
+    if damage == "json":
+        gen.with_suffix(".json").unlink()
+    run = tmp_path / "run"
+    assert main(["--generator", str(gen), "--data", str(image_dir), "--out", str(run), "--epochs", "1",
+                 *TINY_ENCODER]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err and err.count("\n") == 1, err
+    assert not (run / "checkpoint.pt").exists()
+
+
 def test_resuming_after_the_generator_file_changed_is_refused(trained_run, exported_model, tmp_path, image_dir,
                                                              capsys):
     """The generator at --generator was re-exported since the run started: resuming would train for another one."""

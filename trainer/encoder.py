@@ -16,7 +16,6 @@ trainer.ema's, shared with the other two trainers. The last --holdout faces are 
 """
 from __future__ import annotations
 
-import json
 import math
 import sys
 from dataclasses import dataclass, field
@@ -28,7 +27,7 @@ import torch.nn.functional as F
 from torch import nn
 from torchvision.utils import save_image
 
-from demo.engine import file_sha256
+from demo.engine import ModelError, file_sha256, read_metadata
 from demo.latents import seeds_to_z
 from trainer import checkpoint, loop
 from trainer.config import RUN_RESUMABLE, ConfigError, RunConfig, as_trained, check_run, option, parse_config
@@ -105,7 +104,10 @@ def load_generator(path: str | Path) -> tuple[FoldedGenerator, dict]:
 
     path = Path(path)
     try:
-        meta = json.loads(path.with_suffix(".json").read_text())
+        meta = read_metadata(path, "generator", "export one with `python -m trainer.export`")
+    except ModelError as e:  # missing, unreadable, or not the file its export hashed
+        raise DataError(str(e)) from None
+    try:
         nz, size, ngf = int(meta["nz"]), int(meta["image_size"]), int(meta["training"]["options"]["ngf"])
         upsample = as_trained(meta["training"]["options"]).g_upsample  # an export from before the option: transpose
         weights = {t.name: torch.from_numpy(numpy_helper.to_array(t).copy()) for t in onnx.load(str(path)).graph.initializer}
