@@ -94,14 +94,17 @@ class Trainer(Task):
         """The share of this rank's fakes G learns from (--topk): 1 at the start, --topk from half-way on."""
         if self.cfg.topk >= 1:
             return 1.0
-        half = 0.5 * self.cfg.epochs * self.steps_per_epoch
-        return max(self.cfg.topk, self.cfg.topk ** (self.step / half))
+        return max(self.cfg.topk, self.cfg.topk ** (2 * self.progress()))
+
+    def progress(self) -> float:
+        """How far through the --epochs schedule this step is (0 → 1; past 1 when resumed beyond it)."""
+        return self.step / (self.cfg.epochs * self.steps_per_epoch)
 
     def lr_scale(self) -> float:
         """The learning rates' factor at this step: a cosine from 1 down to lr_final over cfg.epochs."""
         if self.cfg.lr_decay == "constant":
             return 1.0
-        done = min(1.0, self.step / (self.cfg.epochs * self.steps_per_epoch))
+        done = min(1.0, self.progress())
         return self.cfg.lr_final + (1 - self.cfg.lr_final) * 0.5 * (1 + math.cos(math.pi * done))
 
     def train_step(self, real: torch.Tensor) -> dict[str, float]:
