@@ -132,13 +132,7 @@ class ColorizerTrainer(Task):
                 adv = g_loss("bce", self.D(L, fake).float())
             loss_g = loss_g + cfg.gan_weight * adv
             stats["adv"] = adv.item()
-        self.check("generator", loss_g)
-        self.opt_g.zero_grad(set_to_none=True)
-        loss_g.backward()
-        self.opt_g.step()
-        self.step += 1
-        if self.ema is not None:
-            self.ema.update(self.G, self.step, self.global_batch)
+        self.update_g(loss_g)
         return {"loss_g": loss_g.item(), "l1": l1.item(), **stats}
 
     # ---- what gets exported / sampled -----------------------------------

@@ -229,14 +229,8 @@ class EncoderTrainer(Task):
                 feat = self.features_distance(back_real, real).float()
             loss = loss + cfg.feature_weight * feat
             stats["feature"] = feat.item()
-        self.check("encoder", loss)
-        self.opt_g.zero_grad(set_to_none=True)
-        loss.backward()
         loop.set_lr(self.opt_g, self.lr_at(self.step))
-        self.opt_g.step()
-        self.step += 1
-        if self.ema is not None:
-            self.ema.update(self.G, self.step, self.global_batch)
+        self.update_g(loss, "encoder")
         return {"loss": loss.item(), **stats}
 
     # ---- what gets exported / sampled -----------------------------------

@@ -150,6 +150,17 @@ class Task:
         if not torch.isfinite(self.dist.mean(loss)):
             raise Diverged(f"{name} loss is {loss.item()}")
 
+    def update_g(self, loss: torch.Tensor, name: str = "generator") -> None:
+        """G's half of a step, as every task takes it: the NaN guard, one optimiser step, the step count, and the
+        EMA following G."""
+        self.check(name, loss)
+        self.opt_g.zero_grad(set_to_none=True)
+        loss.backward()
+        self.opt_g.step()
+        self.step += 1
+        if self.ema is not None:
+            self.ema.update(self.G, self.step, self.global_batch)
+
     # ---- the model's part ---------------------------------------------------
     def train_step(self, batch: torch.Tensor) -> dict[str, float]:
         raise NotImplementedError

@@ -139,13 +139,7 @@ class Trainer(Task):
             g_fake = g_fake.flatten().topk(max(1, round(share * g_fake.numel()))).values
         loss_g = g_loss(cfg.loss, g_fake, d_real.detach())
         self.D.requires_grad_(True)  # the graph above is already built without D's weights; the NaN guard may stop here
-        self.check("generator", loss_g)
-        self.opt_g.zero_grad(set_to_none=True)
-        loss_g.backward()
-        self.opt_g.step()
-        self.step += 1
-        if self.ema is not None:
-            self.ema.update(self.G, self.step, self.global_batch)
+        self.update_g(loss_g)
         return {"loss_d": loss_d.item(), "loss_g": loss_g.item(),
                 "d_real": d_real.mean().item(), "d_fake": d_fake.mean().item(),
                 # ADA's overfitting heuristic E[sign(D(real))]: averaged over an epoch, 1.00 means D has won (it was
