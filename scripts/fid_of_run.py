@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
                       "step": state["step"], "train_minutes": round(state["train_seconds"] / 60, 1),
                       "epoch": state["epoch"], "options": {k: cfg.get(k) for k in (
                           "batch_size", "ngf", "ndf", "lr_g", "lr_d", "loss", "gamma", "lecam", "d_norm", "d_joint", "mbstd",
-                          "ema_kimg", "lr_decay", "diffaug", "color_p", "color_tail", "tail_color_p", "flip", "g_upsample", "bf16",
+                          "ema_kimg", "lr_decay", "diffaug", "color_p", "color_tail", "tail_color_p", "flip", "g_upsample", "topk", "bf16",
                           "threads")}}))
     return 0
 
