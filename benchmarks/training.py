@@ -28,12 +28,19 @@ from scripts.shared_paths import REAL  # the shared faces' path, defined once
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def ours_for(data: torch.Tensor, seconds: float, batch_size: int = 128, **overrides):
-    from trainer.train import Config, Trainer, check_config
+def ours_for(data: torch.Tensor, seconds: float, batch_size: int = 128, compiled: bool = False, **overrides):
+    """Our Trainer for `seconds` on `data` (Config fields as overrides); compiled: G and D through torch.compile
+    (nn.Module.compile, which keeps their state_dict keys), after a warm-up that pays for the compiling."""
+    from trainer.train import Config, Trainer, check_config, native_bf16
 
     cfg = Config(batch_size=batch_size, **overrides)
-    check_config(cfg)
+    check_config(cfg, native_bf16())
     tr = Trainer(cfg, data)
+    if compiled:
+        tr.G.compile()
+        tr.D.compile()
+        for _ in range(3):
+            tr.train_step(tr.batch())
     t0, n = time.monotonic(), 0
     while time.monotonic() - t0 < seconds:
         tr.train_step(tr.batch())
@@ -61,10 +68,12 @@ def throughput(data_path: str, seconds: float) -> dict:
         rows["textbook (fp32, DataLoader over JPEGs)"] = ips
         same = dict(ngf=64, ndf=64)  # the textbook's architecture, so images/s compare like with like
         ours_for(data, 5, bf16=False, **same)
-        _, _, ips = ours_for(data, seconds, bf16=False, diffaug="", ema=0.0, **same)
+        _, _, ips = ours_for(data, seconds, bf16=False, diffaug="", ema_kimg=0.0, **same)
         rows["ours, fp32, no EMA/DiffAugment (in-memory data, channels_last)"] = ips
         _, _, ips = ours_for(data, seconds, **same)
         rows["ours, bf16 where native, EMA, DiffAugment (ngf=ndf=64)"] = ips
+        _, _, ips = ours_for(data, seconds, compiled=True, **same)
+        rows["the same, G and D through torch.compile"] = ips
         base = rows["textbook (fp32, DataLoader over JPEGs)"]
         print(f"one-off decode of the data set into memory: {decode_s:.1f} s ({len(data)} images)")
         print(f"{'trainer':<66} {'img/s':>7} {'vs textbook':>12}")

@@ -604,3 +604,25 @@ def test_float32_on_a_cpu_without_bfloat16_is_announced(image_dir, tmp_path, mon
         err = capsys.readouterr().err
         assert ("training in float32: this CPU has no native bfloat16" in err) is (not native)
         assert checkpoint.load(tmp_path / f"r{native}")["config"]["bf16"] is native
+
+
+def test_the_training_benchmark_sets_only_real_options(image_dir):
+    """benchmarks/training.py builds its rows from Config overrides; one that is not a field kills the benchmark
+    before its first figure (its "no EMA" row once passed `ema=`, and it called check_config the old way)."""
+    import ast
+    import dataclasses
+
+    from benchmarks.training import ours_for
+    from trainer.config import Config
+    from trainer.data import load_images
+
+    tr, steps, _ = ours_for(load_images(image_dir, 32), 0.001, batch_size=4, image_size=32, ngf=8, ndf=8,
+                            diffaug="", ema_kimg=0.0)
+    assert tr.ema is None and tr.cfg.bf16 in (True, False) and steps >= 1  # the overrides reached the trainer
+
+    src = (Path(__file__).resolve().parent.parent / "benchmarks" / "training.py").read_text()
+    fields = {f.name for f in dataclasses.fields(Config)}
+    used = {kw.arg for node in ast.walk(ast.parse(src)) if isinstance(node, ast.Call)
+            and getattr(node.func, "id", "") == "ours_for" for kw in node.keywords if kw.arg}
+    assert used, "no ours_for(...) calls found"
+    assert used - {"batch_size", "compiled"} <= fields, used - fields
