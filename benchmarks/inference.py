@@ -140,6 +140,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--rounds", type=int, default=20, help="turns each contender takes per batch size (default %(default)s)")
     p.add_argument("--json", help="also write the results here")
     a = p.parse_args(argv)
+    if a.rounds < 2:
+        p.error("--rounds must be at least 2: the speed-up's spread is taken over rounds")
 
     import onnxruntime as ort
     import torch

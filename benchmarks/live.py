@@ -5,7 +5,7 @@
 Starts app.py on loopback, then in Debian's Chromium (Playwright, never a downloaded browser):
 - first visit: the bytes a new visitor downloads before the first faces, and the bytes and seconds from opening
   Morph until the first live face (the runtime is fetched lazily, so these are separate);
-- for Morph's t slider and the first Directions slider, --steps positions one after another: the time from the
+- for Morph's t slider and the Edit tab's first direction slider, --steps positions one after another: the time from the
   input event to the changed face having been painted (the next animation frame after it), p50 and p95, and the
   queue requests sent meanwhile — for the browser path, and, side by side in the same run, for the server path
   (the same page with the runtime's wasm file blocked, which is the fallback every visitor without WebAssembly gets).
@@ -103,13 +103,13 @@ def visit(browser, url: str, block_wasm: bool, steps: int) -> dict:
     out["morph"] = scrub(page, "Morph", "#t input[type=range]", "morph", steps)
     first_dir = page.evaluate("() => { const d = [...document.querySelectorAll('[id^=dir] input[type=range]')]; "
                               "return d.length ? '#' + d[0].closest('[id^=dir]').id : null; }")
-    page.get_by_role("tab", name="Directions").click()
+    page.get_by_role("tab", name="Edit").click()
     page.wait_for_timeout(300)
     first_dir = first_dir or page.evaluate(
         "() => { const d = [...document.querySelectorAll('[id^=dir] input[type=range]')]; "
         "return d.length ? '#' + d[0].closest('[id^=dir]').id : null; }")
     if first_dir:
-        out["directions"] = scrub(page, "Directions", f"{first_dir} input[type=range]", "edit", steps)
+        out["directions"] = scrub(page, "Edit", f"{first_dir} input[type=range]", "edit", steps)
     context.close()
     return out
 

@@ -10,7 +10,7 @@ from PIL import Image
 
 from demo.files import SCALE
 from scripts.app_process import call_url as raw_call
-from tests.conftest import launched, model_copy, serving
+from tests.conftest import ROOT, launched, model_copy, serving
 
 
 @pytest.fixture(scope="module")
@@ -463,3 +463,17 @@ def test_morph_gif_comes_in_three_sizes(exported_model):
             h.interpolate(3, 9, 4, "slerp", 1.0, 300)
     finally:
         h.close()
+
+
+def test_the_tools_open_tabs_the_app_has():
+    """The benchmarks and scripts drive the page by tab name; a renamed tab must not leave one waiting for a tab
+    that is gone (benchmarks/live.py waited for "Directions" after the tab became "Edit")."""
+    import re
+
+    tabs = set(re.findall(r'gr\.Tab\("([^"]+)"', (ROOT / "demo" / "layout.py").read_text()))
+    assert {"Generate", "Morph", "Edit", "Colourise"} <= tabs, tabs
+    for path in [*(ROOT / "benchmarks").glob("*.py"), *(ROOT / "scripts").glob("*.py")]:
+        text = path.read_text()
+        named = re.findall(r'get_by_role\("tab", name="([^"]+)"\)|(?:open_tab|scrub)\(page, "([^"]+)"', text)
+        for name in {a or b for a, b in named}:
+            assert name in tabs, f"{path.name} opens a tab named {name!r}; the app's tabs: {sorted(tabs)}"
