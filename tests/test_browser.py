@@ -243,3 +243,21 @@ def test_output_galleries_are_read_only(browser, page_url):
         }""", gallery)
         assert editing == {"files": 0, "edits": []}, (gallery, editing)
     page.close()
+
+
+def test_semibold_text_is_drawn_in_its_own_font(browser, page_url):
+    """Gradio 6.31 ships a SourceSansPro-SemiBold.woff2 of 55 glyphs (of ASCII only "A" and "B"), so the title and
+    every semibold label drew those two letters in Source Sans and the rest in a fallback font ("Anime Face
+    Generator" with an odd A; the file is Source Sans's Cyrillic subset). Text at weight 600 must find its letters in
+    the page's font: letters set in Source Sans with a monospace fallback may not come out exactly as wide as in the
+    fallback alone (no spaces: the subset has one)."""
+    page = open_app(browser, page_url)
+    widths = page.evaluate("""async () => {
+        await document.fonts.load('600 40px "Source Sans Pro"', 'nimeFaceGenerator');
+        const w = family => { const s = document.createElement('span');
+            s.style.cssText = `font: 600 40px ${family}; white-space: nowrap; position: absolute`;
+            s.textContent = 'nimeFaceGenerator'; document.body.append(s);
+            const width = s.getBoundingClientRect().width; s.remove(); return width; };
+        return [w('"Source Sans Pro", monospace'), w('monospace')]; }""")
+    page.close()
+    assert abs(widths[0] - widths[1]) > 1, f"weight 600 fell back for every letter: {widths}"
