@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import statistics
 import sys
 import tempfile
@@ -38,13 +37,8 @@ def picture(side: int, seed: int = 0) -> Image.Image:
     return Image.fromarray(rgb.clip(0, 255).astype(np.uint8))
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--rounds", type=int, default=15)
-    p.add_argument("--json", type=Path, help="also write the figures here")
-    a = p.parse_args(argv)
-
-    folder = Path(tempfile.mkdtemp(prefix="uploads-bench-"))
+def measure(folder: Path, rounds: int) -> dict:
+    """Both ways of reading each picture, written into `folder` (the upload folder for the app's path check)."""
     os.environ["GRADIO_TEMP_DIR"] = str(folder)  # before Gradio is imported: uploads live here
     from demo.colorizer import read_picture
     from demo.handlers import Colorize, decoded
@@ -55,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
         path = folder / f"{name}.{fmt.lower()}"
         picture(side).save(path, fmt, **({"quality": 90} if fmt == "JPEG" else {}))
         once, each = [], []
-        for _ in range(a.rounds):
+        for _ in range(rounds):
             decoded.cache_clear()
             t = time.perf_counter()
             pics = [Colorize.picture(str(path)) for _ in range(READS)]
@@ -64,13 +58,22 @@ def main(argv: list[str] | None = None) -> int:
             others = [read_picture(path) for _ in range(READS)]
             each.append(time.perf_counter() - t)
             assert all(np.array_equal(q.rgb, r.rgb) for q, r in zip(pics, others))  # same pixels either way
-        results[name] = {"bytes": path.stat().st_size, "side": side, "reads": READS,
-                         "decode_once_ms": round(1000 * statistics.median(once), 1),
-                         "decode_each_ms": round(1000 * statistics.median(each), 1)}
-        r = results[name]
+        r = results[name] = {"bytes": path.stat().st_size, "side": side, "reads": READS,
+                             "decode_once_ms": round(1000 * statistics.median(once), 1),
+                             "decode_each_ms": round(1000 * statistics.median(each), 1)}
         print(f"{name:10s} {r['bytes'] / 2**20:5.1f} MiB  decode once {r['decode_once_ms']:7.1f} ms   "
               f"decode at each of {READS} reads {r['decode_each_ms']:7.1f} ms")
-    shutil.rmtree(folder, ignore_errors=True)
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--rounds", type=int, default=15)
+    p.add_argument("--json", type=Path, help="also write the figures here")
+    a = p.parse_args(argv)
+
+    with tempfile.TemporaryDirectory(prefix="uploads-bench-") as tmp:
+        results = measure(Path(tmp), a.rounds)
     if a.json:
         a.json.write_text(json.dumps({"rounds": a.rounds, "cases": results}, indent=2) + "\n")
     return 0

@@ -613,6 +613,7 @@ def test_the_training_benchmark_sets_only_real_options(image_dir):
     import dataclasses
 
     from benchmarks.training import ours_for
+    from tests.conftest import ROOT
     from trainer.config import Config
     from trainer.data import load_images
 
@@ -620,7 +621,7 @@ def test_the_training_benchmark_sets_only_real_options(image_dir):
                             diffaug="", ema_kimg=0.0)
     assert tr.ema is None and tr.cfg.bf16 in (True, False) and steps >= 1  # the overrides reached the trainer
 
-    src = (Path(__file__).resolve().parent.parent / "benchmarks" / "training.py").read_text()
+    src = (ROOT / "benchmarks" / "training.py").read_text()
     fields = {f.name for f in dataclasses.fields(Config)}
     used = {kw.arg for node in ast.walk(ast.parse(src)) if isinstance(node, ast.Call)
             and getattr(node.func, "id", "") == "ours_for" for kw in node.keywords if kw.arg}
